@@ -1,0 +1,63 @@
+# The two commands: `make demo` runs every pipeline stage that exists on the embedded default,
+# `make test` runs the whole test suite. Both set everything up from nothing and reuse it afterwards.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := .cache/tools
+UV := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.shelfcast-installed
+PYTEST_ARGS ?=
+export UV_CACHE_DIR := $(CURDIR)/.cache/uv
+export UV_LINK_MODE := copy
+
+.PHONY: help demo test lint format lock system postgres clean
+
+help:
+	@echo "make demo   set up, then run the pipeline end to end on the embedded default (scale s)"
+	@echo "make test   set up, then run lint and the whole test suite (what CI runs)"
+	@echo "make lock   re-resolve requirements.lock from pyproject.toml"
+
+demo: $(STAMP) system
+	$(BIN)/shelfcast generate
+
+test: $(STAMP) system lint
+	@url="$$(scripts/postgres.sh)"; \
+	  SHELFCAST_TEST_PG_URL="$$url" $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Debian packages (PostgreSQL, Java for Spark); a no-op when present.
+system:
+	@scripts/system-deps.sh
+
+postgres: system
+	@scripts/postgres.sh
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+# The venv is rebuilt only when the lock or pyproject.toml changes.
+$(STAMP): requirements.lock pyproject.toml | $(UV)
+	@test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --python $(BIN)/python requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+lock: | $(UV)
+	$(UV) pip compile pyproject.toml --extra all --extra dev --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 --quiet -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .cache data

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Ensures a PostgreSQL server listens on 127.0.0.1 with the shelfcast role and test database.
+# Idempotent: starts the Debian cluster only if it is down, creates role and database only if missing.
+# Prints the URL tests read from SHELFCAST_TEST_PG_URL.
+set -euo pipefail
+PORT="${SHELFCAST_PG_PORT:-5432}"
+USER_NAME=shelfcast
+PASSWORD=shelfcast
+DB=shelfcast_test
+as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
+
+read -r version cluster _ < <(pg_lsclusters --no-header | awk -v p="$PORT" '$3 == p {print $1, $2, $4}')
+if [ -z "${version:-}" ]; then
+  echo "error: no PostgreSQL cluster on port $PORT (pg_lsclusters); run scripts/system-deps.sh" >&2
+  exit 1
+fi
+if ! pg_lsclusters --no-header | awk -v p="$PORT" '$3 == p && $4 == "online"' | grep -q .; then
+  pg_ctlcluster "$version" "$cluster" start
+fi
+for _ in $(seq 1 30); do
+  pg_isready -q -h 127.0.0.1 -p "$PORT" && break
+  sleep 0.5
+done
+pg_isready -q -h 127.0.0.1 -p "$PORT" || { echo "error: PostgreSQL did not become ready on $PORT" >&2; exit 1; }
+if ! as_postgres psql -p "$PORT" -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$USER_NAME'" | grep -q 1; then
+  as_postgres psql -p "$PORT" -qc "CREATE ROLE $USER_NAME LOGIN PASSWORD '$PASSWORD' CREATEDB"
+fi
+if ! as_postgres psql -p "$PORT" -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
+  as_postgres psql -p "$PORT" -qc "CREATE DATABASE $DB OWNER $USER_NAME"
+fi
+echo "postgresql://$USER_NAME:$PASSWORD@127.0.0.1:$PORT/$DB"

@@ -1,0 +1,222 @@
+"""The `shelfcast` command. User mistakes print one line and exit non-zero; bugs keep their traceback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shelfcast import __version__
+from shelfcast.config import Settings, load_settings, origins
+from shelfcast.errors import ShelfcastError
+from shelfcast.progress import step
+from synthetic.scales import ScaleName
+
+app = typer.Typer(
+    name="shelfcast",
+    help="Sales analytics and forecasting: sources -> lake -> dbt marts -> forecasts -> dashboards.\n\n"
+    "Configuration: defaults < shelfcast.toml (or --config / $SHELFCAST_CONFIG) < SHELFCAST_<KEY> "
+    "environment variables < flags. See `shelfcast config show`.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+console = Console()
+err_console = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="Configuration file [default: $SHELFCAST_CONFIG or ./shelfcast.toml]"),
+]
+
+
+class _State:
+    config_file: Path | None = None
+
+
+def _settings(**overrides: object) -> Settings:
+    return load_settings(_State.config_file, **overrides)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"shelfcast {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    config: ConfigOption = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    _State.config_file = config
+
+
+@app.command()
+def generate(
+    scale: Annotated[
+        ScaleName | None,
+        typer.Option(
+            help="Size: xs (tests), s (demo, ~1.3 M lines), m (~20 M), l (~200 M) [default: config scale, s]"
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(min=0, help="Seed; the same seed writes the same bytes [default: config seed, 42]"),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output folder, replaced whole when done [default: <data_dir>/sources]"),
+    ] = None,
+    dirt_rate: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=0.5, help="Share of POS sale lines made dirty [default: 0.02]"),
+    ] = None,
+    erp_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Write the ERP into this PostgreSQL database (schema erp) instead of <out>/erp.sqlite"
+        ),
+    ] = None,
+    start: Annotated[
+        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="First business day")
+    ] = None,
+    years: Annotated[int, typer.Option(min=1, max=10, help="Years of history")] = 3,
+) -> None:
+    """Generate the synthetic retailer's source systems: POS CSV exports, the ERP database, the REST data.
+
+    Deterministic for a seed. Writes aside and swaps the folder in at the end: an interrupted run never
+    leaves a complete-looking output.
+    """
+    from synthetic.generate import GenerateOptions
+    from synthetic.generate import generate as run_generate
+
+    settings = _settings(scale=scale, seed=seed, dirt_rate=dirt_rate, erp_url=erp_url, sources_dir=out)
+    options = GenerateOptions(
+        out=settings.sources_path,
+        scale=settings.scale,
+        seed=settings.seed,
+        dirt_rate=settings.dirt_rate,
+        erp_url=settings.erp_url,
+        years=years,
+        **({"start": start.date()} if start is not None else {}),
+    )
+    console.print(
+        f"Generating scale [bold]{options.scale}[/] seed {options.seed} into {options.out.resolve()}",
+        highlight=False,
+    )
+    with step(console, "days", ("sale_lines", "return_lines", "inventory_rows")) as progress:
+        result = run_generate(options, progress.update)
+    _print_generation(result.counts, result.dirt, result.out, result.seconds)
+
+
+def _print_generation(counts: dict[str, int], dirt: dict[str, int], out: Path, seconds: float) -> None:
+    table = Table(title=f"Wrote {out} in {seconds:.1f} s", title_justify="left")
+    table.add_column("output")
+    table.add_column("rows", justify="right")
+    table.add_column("where")
+    places = {
+        "pos_files": "pos/<date>/pos_<store>_<yyyymmdd>.csv",
+        "pos_rows": "pos/ (data rows incl. dirt)",
+        "sale_lines": "pos/ (SALE lines before dirt)",
+        "return_lines": "pos/ (RETURN lines)",
+        "inventory_rows": "inventory/inventory_<yyyymmdd>.csv",
+        "purchase_orders": "ERP purchase_orders",
+        "purchase_order_lines": "ERP purchase_order_lines",
+        "goods_receipts": "ERP goods_receipts",
+        "stores": "ERP stores",
+        "products": "ERP products",
+        "customers": "ERP customers",
+        "suppliers": "ERP suppliers",
+        "promotions": "api/promotions.json",
+        "api_promotions": "api/promotions.json",
+        "api_holidays": "api/holidays.json",
+        "api_weather": "api/weather.json",
+    }
+    for key, value in counts.items():
+        table.add_row(key.replace("_", " "), f"{value:,}", places.get(key, ""))
+    table.add_row(
+        "dirty rows",
+        f"{sum(dirt.values()):,}",
+        "manifest.json + dirt.jsonl: " + ", ".join(f"{k} {v}" for k, v in dirt.items()),
+    )
+    console.print(table)
+    lines = counts.get("pos_rows", 0) + counts.get("inventory_rows", 0)
+    console.print(f"{lines / max(seconds, 1e-9):,.0f} POS+inventory rows/s", highlight=False)
+
+
+@app.command("serve-sources")
+def serve_sources(
+    sources: Annotated[
+        Path | None, typer.Option(help="A generated folder [default: <data_dir>/sources]")
+    ] = None,
+    host: Annotated[str | None, typer.Option(help="Bind address [default: 127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: 8765]")] = None,
+    fail_rate: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Share of first requests answered 503 (to exercise retries)"),
+    ] = 0.0,
+) -> None:
+    """Serve promotions, holidays and weather as the paginated REST JSON source that ingestion reads."""
+    import uvicorn
+
+    from synthetic.server import FaultPlan, create_app
+
+    settings = _settings(sources_dir=sources, sources_host=host, sources_port=port)
+    api = create_app(settings.sources_path, FaultPlan(rate=fail_rate))
+    console.print(
+        f"Serving {settings.sources_path / 'api'} on http://{settings.sources_host}:"
+        f"{settings.sources_port} (docs at /docs)",
+        highlight=False,
+    )
+    try:
+        uvicorn.run(api, host=settings.sources_host, port=settings.sources_port, log_level="warning")
+    except SystemExit as stop:  # uvicorn exits 1 when the port is taken, after logging why
+        raise ShelfcastError(
+            f"could not serve on {settings.sources_host}:{settings.sources_port}",
+            hint="is the port taken? pass --port or set SHELFCAST_SOURCES_PORT",
+        ) from stop
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Print every setting, its effective value and where that value comes from."""
+    settings = _settings()
+    where = origins(_State.config_file)
+    table = Table("key", "value", "from", "meaning")
+    for key, field in Settings.model_fields.items():
+        value = getattr(settings, key)
+        table.add_row(key, "" if value is None else str(value), where[key], field.description or "")
+    table.add_row("(sources folder)", str(settings.sources_path), "derived", "where generate writes")
+    table.add_row("(lake)", settings.lake, "derived", "where ingestion lands data")
+    console.print(table)
+
+
+def main() -> None:
+    """Console-script entry point: click reports usage errors itself; ours become one line."""
+    try:
+        app()
+    except ShelfcastError as error:
+        err_console.print(
+            f"[bold red]error:[/] {error.message}" + (f" — {error.hint}" if error.hint else ""),
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
