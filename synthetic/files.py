@@ -11,10 +11,14 @@ from pathlib import Path
 
 
 class FileSink:
-    """Queue (path, bytes) writes on a thread pool; at most `max_pending` in memory at once."""
+    """Queue (path, bytes) writes on a thread pool; at most `max_pending` in memory at once.
+
+    `threads=0` writes synchronously, for processes whose only job is writing.
+    """
 
     def __init__(self, threads: int = 16, max_pending: int = 512) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="file-sink")
+        self.threads = threads
+        self.pool = ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="file-sink")
         self.pending: list[Future[None]] = []
         self.max_pending = max_pending
         self.files = 0
@@ -23,6 +27,9 @@ class FileSink:
     def write(self, path: Path, data: bytes) -> None:
         self.files += 1
         self.bytes += len(data)
+        if self.threads == 0:
+            path.write_bytes(data)
+            return
         self.pending.append(self.pool.submit(path.write_bytes, data))  # type: ignore[arg-type]
         if len(self.pending) >= self.max_pending:
             self._drain(keep=self.max_pending // 2)

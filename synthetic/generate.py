@@ -35,12 +35,13 @@ from synthetic.demand import demand_factors
 from synthetic.dirt import KINDS
 from synthetic.erp import ErpWriter, PostgresErp, SqliteErp
 from synthetic.files import FileSink
-from synthetic.pos_export import DATE_FORMATS, PosJob
+from synthetic.pos_export import DATE_FORMATS, PosJob, dirt_log_part
 from synthetic.scales import SCALES, ScaleName
 from synthetic.simulation import Day, simulate
 from synthetic.world import World, build_world
 
 MANIFEST = "manifest.json"
+POS_WRITERS = 2  # with the simulating parent, enough to keep two cores busy while files are created
 FORMAT_VERSION = 1
 
 
@@ -174,10 +175,21 @@ def _write_all(
     }
     _write_master_data(world, erp)
     factors = demand_factors(world)
-    writer = _PosWriter(
-        PosJob(
-            options.seed, world.scale, options.start, options.years, options.country, root, options.dirt_rate
-        )
+    writer = _PosWriters(
+        [
+            PosJob(
+                options.seed,
+                world.scale,
+                options.start,
+                options.years,
+                options.country,
+                root,
+                options.dirt_rate,
+                part,
+                POS_WRITERS,
+            )
+            for part in range(POS_WRITERS)
+        ]
     )
     sink = FileSink()
     try:
@@ -386,62 +398,90 @@ class _Purchasing:
                 rows.clear()
 
 
-class _PosWriter:
-    """The POS exports are written by a second process, so that both cores work: this one simulates.
+class _PosWriters:
+    """The POS exports are formatted and written by child processes, each for a share of the stores.
 
-    A plain subprocess fed pickles over a pipe, not multiprocessing: spawn would re-run the caller's
+    Plain subprocesses fed pickles over pipes, not multiprocessing: spawn would re-run the caller's
     `__main__` (a script without a main guard would recurse), and fork is unsafe with threads.
-    The pipe's small buffer bounds memory: when the writer falls behind, the simulation waits.
+    The pipes' small buffers bound memory: when a writer falls behind, the simulation waits.
     """
 
-    def __init__(self, job: PosJob) -> None:
+    def __init__(self, jobs: list[PosJob]) -> None:
         package_root = str(Path(synthetic.__file__).resolve().parent.parent)
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
         }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "synthetic.pos_export"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-        )
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.stdin, self.stdout = self.process.stdin, self.process.stdout
-        self.send(job)
+        self.root = jobs[0].out
+        self.processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "synthetic.pos_export"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+            )
+            for _ in jobs
+        ]
+        for process, job in zip(self.processes, jobs, strict=True):
+            self._write(process, pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
 
     def send(self, item: object) -> None:
+        frame = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+        for process in self.processes:
+            self._write(process, frame)
+
+    def _write(self, process: subprocess.Popen[bytes], frame: bytes) -> None:
+        assert process.stdin is not None
         try:
-            pickle.dump(item, self.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self.stdin.flush()
+            process.stdin.write(frame)
+            process.stdin.flush()
         except BrokenPipeError:
-            self._raise_outcome()
+            raise RuntimeError(f"a POS writer process stopped early:\n{self._outcome(process)[-1]}") from None
 
     def finish(self) -> tuple[int, int, dict[str, int]]:
+        """Wait for the writers; merge their dirt logs into dirt.jsonl in file and line order."""
         self.send(None)
-        self.stdin.close()
-        outcome = self._outcome()
-        self.process.wait()
-        if outcome[0] != "ok":
-            raise RuntimeError(f"the POS writer process failed:\n{outcome[1]}")
-        return outcome[1], outcome[2], outcome[3]
+        files = rows = 0
+        dirt = {kind.value: 0 for kind in KINDS}
+        for process in self.processes:
+            assert process.stdin is not None
+            process.stdin.close()
+            outcome = self._outcome(process)
+            process.wait()
+            if outcome[0] != "ok":
+                raise RuntimeError(f"a POS writer process failed:\n{outcome[1]}")
+            files, rows = files + outcome[1], rows + outcome[2]
+            for kind, count in outcome[3].items():
+                dirt[kind] += count
+        parts = [dirt_log_part(self.root, part) for part in range(len(self.processes))]
+        entries = [line for part in parts for line in part.read_text(encoding="utf-8").splitlines()]
+        entries.sort(key=_dirt_entry_order)
+        (self.root / "dirt.jsonl").write_text("".join(e + "\n" for e in entries), encoding="utf-8")
+        for part in parts:
+            part.unlink()
+        return files, rows, dirt
 
-    def _outcome(self) -> tuple:  # type: ignore[type-arg]
+    @staticmethod
+    def _outcome(process: subprocess.Popen[bytes]) -> tuple:  # type: ignore[type-arg]
+        assert process.stdout is not None
         try:
-            return pickle.load(self.stdout)
+            return pickle.load(process.stdout)
         except EOFError:
-            return ("error", f"it exited with code {self.process.wait()} without a result")
-
-    def _raise_outcome(self) -> None:
-        raise RuntimeError(f"the POS writer process stopped early:\n{self._outcome()[-1]}")
+            return ("error", f"it exited with code {process.wait()} without a result")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=10)
-        for stream in (self.stdin, self.stdout):
-            with contextlib.suppress(OSError):
-                stream.close()
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=10)
+            for stream in (process.stdin, process.stdout):
+                with contextlib.suppress(OSError, AttributeError):
+                    stream.close()  # type: ignore[union-attr]
+
+
+def _dirt_entry_order(entry: str) -> tuple[str, int]:
+    record = json.loads(entry)
+    return record["file"], record["line"]
 
 
 class _InventoryExport:

@@ -19,7 +19,7 @@ from synthetic.scales import Scale
 from synthetic.simulation import PosLines
 from synthetic.world import World, build_world, rng_for
 
-STREAM_DIRT = 200_000  # + day index
+STREAM_DIRT = 200_000  # + day index, store index
 
 POS_COLUMNS = (
     "transaction_id",
@@ -70,7 +70,15 @@ class _TextCache(dict[int, str]):
 
 class PosExporter:
     def __init__(
-        self, world: World, out: Path, dirt_rate: float, seed: int, dirt_log: DirtLog, sink: FileSink
+        self,
+        world: World,
+        out: Path,
+        dirt_rate: float,
+        seed: int,
+        dirt_log: DirtLog,
+        sink: FileSink,
+        part: int = 0,
+        parts: int = 1,
     ) -> None:
         self.world = world
         self.sink = sink
@@ -96,19 +104,26 @@ class PosExporter:
         }
         self.day_stamp = [str(d).replace("-", "") for d in world.days]
         self.files_written = 0
+        self.part, self.parts = part, parts
         self.export_end = dt.date.fromisoformat(str(world.days[-1]))
 
     def write_day(self, index: int, open_stores: np.ndarray, pos: PosLines) -> int:
-        """Write every open store's export for the day; return the number of data rows written."""
+        """Write the day's export of every open store in this writer's share; return the data rows written.
+
+        Dirt draws come from a stream per store and day, so the bytes do not depend on how stores are
+        shared among writers.
+        """
         date = dt.date.fromisoformat(str(self.world.days[index]))
-        rng = rng_for(self.seed, STREAM_DIRT, index)
         bounds = np.searchsorted(pos.store, np.arange(len(self.store_codes) + 1))
         date_text = {fmt: date.strftime(pattern) for fmt, pattern in _DATE_PART.items()}
         folder = self.out / "pos" / date.isoformat()
         folder.mkdir(parents=True, exist_ok=True)
         written = 0
         for s in np.flatnonzero(open_stores):
+            if s % self.parts != self.part:
+                continue
             lo, hi = int(bounds[s]), int(bounds[s + 1])
+            rng = rng_for(self.seed, STREAM_DIRT, index, int(s))
             written += self._write_store_day(int(s), date, index, date_text, pos, lo, hi, rng)
         return written
 
@@ -219,6 +234,12 @@ class PosJob:
     country: str
     out: Path
     dirt_rate: float
+    part: int = 0  # this writer exports the stores with index % parts == part
+    parts: int = 1
+
+
+def dirt_log_part(out: Path, part: int) -> Path:
+    return out / f".dirt.part{part}.jsonl"
 
 
 def pos_writer_main() -> None:
@@ -234,12 +255,15 @@ def pos_writer_main() -> None:
     try:
         job: PosJob = pickle.load(source)
         world = build_world(job.seed, job.scale, job.start, job.years, job.country)
-        sink = FileSink()
+        # one writer process per core overlaps file creation better than threads contending for the GIL
+        sink = FileSink(threads=0)
         rows = 0
         try:
-            with (job.out / "dirt.jsonl").open("w", encoding="utf-8") as stream:
+            with dirt_log_part(job.out, job.part).open("w", encoding="utf-8") as stream:
                 log = DirtLog(stream)
-                exporter = PosExporter(world, job.out, job.dirt_rate, job.seed, log, sink)
+                exporter = PosExporter(
+                    world, job.out, job.dirt_rate, job.seed, log, sink, job.part, job.parts
+                )
                 while (item := pickle.load(source)) is not None:
                     rows += exporter.write_day(*item)
         finally:

@@ -47,7 +47,7 @@ SCALES: dict[ScaleName, Scale] = {
         stores=200,
         products=1_200,
         customers=150_000,
-        lines_per_store_day=80.0,
+        lines_per_store_day=115.0,
         promotions_per_product_year=4.0,
     ),
     ScaleName.l: Scale(
@@ -55,7 +55,7 @@ SCALES: dict[ScaleName, Scale] = {
         stores=600,
         products=1_500,
         customers=1_000_000,
-        lines_per_store_day=270.0,
+        lines_per_store_day=380.0,
         promotions_per_product_year=4.0,
     ),
 }
