@@ -325,20 +325,25 @@ def _customers(seed: int, scale: Scale, stores: pd.DataFrame, days: np.ndarray) 
     n = scale.customers
     region_weights = stores.groupby("region_code")["traffic"].sum()
     regions = region_weights.index.to_numpy()
-    region = rng.choice(regions, size=n, p=(region_weights / region_weights.sum()).to_numpy())
+    region = rng.choice(len(regions), size=n, p=(region_weights / region_weights.sum()).to_numpy())
     seg_names, seg_p = zip(*cat.CUSTOMER_SEGMENTS, strict=True)
     tier_names, tier_p = zip(*cat.LOYALTY_TIERS, strict=True)
     signup_offset = np.where(
         rng.random(n) < 0.7, -rng.integers(1, 3000, size=n), rng.integers(0, len(days), size=n)
     )
-    signup = days[0] + signup_offset.astype("timedelta64[D]")
+    signup_days, signup_of = np.unique(signup_offset, return_inverse=True)
+    # Categoricals, not a million Python strings per column: at scale l this is most of the world's memory.
     return pd.DataFrame(
         {
             "customer_code": [f"C{i + 1:07d}" for i in range(n)],
-            "segment": rng.choice(seg_names, size=n, p=seg_p),
-            "loyalty_tier": rng.choice(tier_names, size=n, p=tier_p),
-            "region_code": region,
-            "signup_date": signup.astype(str),
+            "segment": pd.Categorical.from_codes(rng.choice(len(seg_names), size=n, p=seg_p), seg_names),
+            "loyalty_tier": pd.Categorical.from_codes(
+                rng.choice(len(tier_names), size=n, p=tier_p), tier_names
+            ),
+            "region_code": pd.Categorical.from_codes(region, regions),
+            "signup_date": pd.Categorical.from_codes(
+                signup_of, (days[0] + signup_days.astype("timedelta64[D]")).astype(str)
+            ),
             "signup_day": signup_offset,
             "visit_weight": rng.pareto(1.5, size=n) + 0.2,  # a few customers shop very often
         }
