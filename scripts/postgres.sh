@@ -3,6 +3,9 @@
 # Idempotent: starts the Debian cluster only if it is down, creates role and database only if missing.
 # Prints the URL tests read from SHELFCAST_TEST_PG_URL.
 set -euo pipefail
+# Only the URL may reach stdout (callers capture it); pg_ctlcluster chatter such as
+# "Removed stale pid file." goes to stderr.
+exec 3>&1 1>&2
 PORT="${SHELFCAST_PG_PORT:-5432}"
 USER_NAME=shelfcast
 PASSWORD=shelfcast
@@ -15,7 +18,14 @@ if [ -z "${version:-}" ]; then
   exit 1
 fi
 if ! pg_lsclusters --no-header | awk -v p="$PORT" '$3 == p && $4 == "online"' | grep -q .; then
-  pg_ctlcluster "$version" "$cluster" start
+  # A server killed without shutdown (container restart, SIGKILL) leaves its socket lock behind
+  # where /var/run is not a tmpfs; pg_ctl then refuses to start. Remove it only if its owner is gone.
+  for lock in /var/run/postgresql/.s.PGSQL."$PORT".lock; do
+    if [ -f "$lock" ] && ! kill -0 "$(head -n1 "$lock")" 2>/dev/null; then
+      rm -f "$lock" "${lock%.lock}"
+    fi
+  done
+  pg_ctlcluster "$version" "$cluster" start 3>&-
 fi
 for _ in $(seq 1 30); do
   pg_isready -q -h 127.0.0.1 -p "$PORT" && break
@@ -28,4 +38,4 @@ fi
 if ! as_postgres psql -p "$PORT" -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
   as_postgres psql -p "$PORT" -qc "CREATE DATABASE $DB OWNER $USER_NAME"
 fi
-echo "postgresql://$USER_NAME:$PASSWORD@127.0.0.1:$PORT/$DB"
+echo "postgresql://$USER_NAME:$PASSWORD@127.0.0.1:$PORT/$DB" >&3
