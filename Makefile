@@ -27,6 +27,7 @@ help:
 
 demo: $(STAMP) system
 	$(BIN)/shelfcast generate
+	scripts/with-sources-server.sh $(BIN)/shelfcast ingest
 
 test: $(STAMP) system lint
 	@url="$$(scripts/postgres.sh)"; \
@@ -59,7 +60,7 @@ $(STAMP): requirements.lock pyproject.toml | $(UV)
 	@touch $@
 
 lock: | $(UV)
-	$(UV) pip compile pyproject.toml --extra all --extra dev --python-version 3.11 \
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(UV) pip compile pyproject.toml --extra all --extra dev --python-version 3.11 \
 	  --python-platform x86_64-manylinux_2_28 --quiet -o requirements.lock
 
 clean:

@@ -57,10 +57,24 @@ class Settings(BaseSettings):
     seed: int = Field(42, ge=0, lt=2**63, description="Seed of the synthetic data; same seed, same bytes")
     dirt_rate: float = Field(0.02, ge=0.0, le=0.5, description="Share of POS sale lines made dirty")
     erp_url: str | None = Field(
-        None, description="PostgreSQL URL for the ERP database [default: SQLite file in the sources folder]"
+        None,
+        description="PostgreSQL URL of the ERP database that generate writes and ingest reads "
+        "[default: erp.sqlite in the sources folder]",
     )
     sources_host: str = Field("127.0.0.1", description="Host of the promotions/holidays/weather REST source")
     sources_port: int = Field(8765, ge=1, le=65535, description="Port of that REST source")
+    spark_master: str = Field(
+        "local[*]", description="Spark master: local[*], local[2], spark://host:7077, yarn (EMR)"
+    )
+    spark_conf: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra Spark settings, e.g. spark.driver.memory or spark.hadoop.fs.s3a.* "
+        "(a [spark_conf] table in the file; JSON in SHELFCAST_SPARK_CONF)",
+    )
+    jar_cache_dir: Path = Field(
+        Path.home() / ".cache" / "shelfcast" / "ivy",
+        description="Where Spark keeps the Maven jars it downloads (Delta, JDBC drivers, hadoop-aws)",
+    )
 
     @field_validator("lake_uri")
     @classmethod

@@ -1,0 +1,237 @@
+"""`shelfcast ingest`: land each source's batches in the lake, in dependency order (ERP before POS lines,
+whose store and product codes are checked against it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from pyspark.sql import functions as F
+
+from ingestion.batches import Publication, add_lineage, publish
+from ingestion.cleaning.pos import clean_pos_lines
+from ingestion.cleaning.tables import TableSpec, clean_table
+from ingestion.datasets import API_TABLES, ERP_TABLES, INVENTORY
+from ingestion.lake import PARTITION, Lake, Zone
+from ingestion.sources.files import INVENTORY_SNAPSHOTS, POS_LINES, FileDataset, parsed_files
+from ingestion.sources.jdbc import erp_source, read_table
+from ingestion.sources.rest import RestSource
+from shelfcast.errors import ShelfcastError
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from shelfcast.config import Settings
+
+
+class SourceName(StrEnum):
+    """What `--source` accepts, in the order a full run lands them."""
+
+    erp = "erp"
+    pos = "pos"
+    inventory = "inventory"
+    api = "api"
+
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class IngestReport:
+    publications: list[Publication] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def failures(self) -> list[str]:
+        return [f for p in self.publications for f in p.failures]
+
+
+def ingest(
+    spark: SparkSession,
+    settings: Settings,
+    sources: list[SourceName],
+    dates: list[dt.date] | None,
+    log: Progress,
+) -> IngestReport:
+    lake = Lake(settings.lake)
+    ingested_at = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
+    report = IngestReport()
+    for source in sorted(set(sources), key=list(SourceName).index):
+        started = time.perf_counter()
+        if source is SourceName.erp:
+            as_of = dates[-1] if dates else ingested_at.date()
+            report.publications += land_erp(spark, lake, settings, as_of, ingested_at, log)
+        elif source is SourceName.pos:
+            report.publications.append(land_files(spark, lake, settings, POS_LINES, dates, ingested_at, log))
+        elif source is SourceName.inventory:
+            report.publications.append(
+                land_files(spark, lake, settings, INVENTORY_SNAPSHOTS, dates, ingested_at, log)
+            )
+        elif source is SourceName.api:
+            report.publications += land_api(spark, lake, settings, dates, ingested_at, log)
+        report.seconds[source.value] = time.perf_counter() - started
+    return report
+
+
+def land_erp(
+    spark: SparkSession,
+    lake: Lake,
+    settings: Settings,
+    as_of: dt.date,
+    ingested_at: dt.datetime,
+    log: Progress,
+) -> list[Publication]:
+    """Every ERP table as one snapshot dated `as_of`."""
+    source = erp_source(settings)
+    published = []
+    for spec in ERP_TABLES.values():
+        started = time.perf_counter()
+        table = spec.name.removeprefix("erp_")
+        frame = read_table(spark, source, table, spec.key).withColumn(PARTITION, F.lit(as_of))
+        raw = add_lineage(frame, spec.name, f"jdbc:{source.display}", tuple(spec.columns), ingested_at)
+        published.append(_publish_table(lake, spec, "erp", raw, [as_of], ingested_at))
+        _log_publication(log, published[-1], time.perf_counter() - started)
+    return published
+
+
+def land_files(
+    spark: SparkSession,
+    lake: Lake,
+    settings: Settings,
+    dataset: FileDataset,
+    dates: list[dt.date] | None,
+    ingested_at: dt.datetime,
+    log: Progress,
+) -> Publication:
+    """A file dataset's days: refused files fail their day, every other day is landed."""
+    started = time.perf_counter()
+    parsed = parsed_files(spark, str(settings.sources_path.resolve()), dataset, dates).persist()
+    try:
+        problems = parsed.where(F.col("file_error").isNotNull() | F.col("business_date").isNull()).collect()
+        failures = [
+            f"{dataset.name}: {p.source_file}: {p.file_error or 'unrecognised_file_name'}"
+            f"{': ' + p.file_error_detail if p.file_error_detail else ''}"
+            for p in problems
+        ]
+        refused = {p.business_date for p in problems}
+        seen = {r.business_date for r in parsed.select("business_date").distinct().collect()}
+        days = sorted(dt.date.fromisoformat(d) for d in seen - refused if d)
+        if not days:
+            publication = Publication(dataset.name, failures=failures)
+            _log_publication(log, publication, time.perf_counter() - started)
+            return publication
+        rows = parsed.where(
+            F.col("file_error").isNull()
+            & F.col("source_line").isNotNull()
+            & F.col("business_date").isin([d.isoformat() for d in days])
+        ).withColumn(PARTITION, F.to_date(PARTITION))
+        raw = add_lineage(rows, dataset.name, "files", dataset.columns, ingested_at).drop(
+            "file_error", "file_error_detail", "file_sha256"
+        )
+        lake_raw = raw.persist()
+        if dataset is POS_LINES:
+            stores, products = _master_data(spark, lake)
+            cleaned = clean_pos_lines(lake_raw, stores, products)
+            audit = publish(lake, dataset.name, "files", lake_raw, cleaned, days, ingested_at)
+        else:
+            publication = _publish_table(lake, INVENTORY, "files", lake_raw, days, ingested_at)
+            audit = publication.audit
+        lake_raw.unpersist()
+    finally:
+        parsed.unpersist()
+    publication = Publication(dataset.name, audit, failures)
+    _log_publication(log, publication, time.perf_counter() - started)
+    return publication
+
+
+def land_api(
+    spark: SparkSession,
+    lake: Lake,
+    settings: Settings,
+    dates: list[dt.date] | None,
+    ingested_at: dt.datetime,
+    log: Progress,
+) -> list[Publication]:
+    """Promotions, holidays and weather from the REST source, partitioned by their own dates."""
+    client = RestSource(
+        base_url=f"http://{settings.sources_host}:{settings.sources_port}",
+        state_dir=settings.data_dir / ".state" / "rest",
+    )
+    since, until = (dates[0], dates[-1]) if dates else (None, None)
+    published = []
+    for resource, (spec, date_column) in API_TABLES.items():
+        started = time.perf_counter()
+        records = client.fetch(resource, since, until)
+        frame = _records_frame(spark, records, spec, date_column, resource)
+        days = sorted({r[PARTITION] for r in frame.select(PARTITION).distinct().collect()})
+        if since is not None and until is not None:
+            # a requested range is replaced whole, so records deleted at the source disappear here too
+            days = sorted(set(days) | {since + dt.timedelta(n) for n in range((until - since).days + 1)})
+        raw = add_lineage(frame, spec.name, "rest", tuple(spec.columns), ingested_at)
+        published.append(_publish_table(lake, spec, "rest", raw, days, ingested_at))
+        client.forget(resource, since, until)
+        _log_publication(log, published[-1], time.perf_counter() - started)
+    return published
+
+
+def _records_frame(
+    spark: SparkSession, records: list, spec: TableSpec, date_column: str, resource: str
+) -> DataFrame:
+    rows = []
+    for record in records:
+        value = record.data.get(date_column)
+        try:
+            day = dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise ShelfcastError(
+                f"REST source {record.url}: record {record.position} of {resource} has "
+                f"{date_column} = {value!r}, not an ISO date",
+                hint="its business date decides where it lands; fix the source",
+            ) from None
+        fields = [None if record.data.get(c) is None else str(record.data.get(c)) for c in spec.columns]
+        rows.append((*fields, record.url, record.position, day))
+    schema = (
+        ", ".join(f"`{c}` string" for c in spec.columns)
+        + ", source_file string, source_line int, business_date date"
+    )
+    return spark.createDataFrame(rows, schema)
+
+
+def _publish_table(
+    lake: Lake, spec: TableSpec, source: str, raw: DataFrame, days: list[dt.date], ingested_at: dt.datetime
+) -> Publication:
+    raw = raw.persist()  # read the source once: raw, clean, quarantine and the counts all derive from it
+    try:
+        cleaned = clean_table(raw, spec)
+        return Publication(spec.name, publish(lake, spec.name, source, raw, cleaned, days, ingested_at))
+    finally:
+        raw.unpersist()
+
+
+def _master_data(spark: SparkSession, lake: Lake) -> tuple[DataFrame, DataFrame]:
+    """The latest ERP snapshot of stores and products: what POS codes must refer to."""
+    frames = []
+    for table in ("erp_stores", "erp_products"):
+        if not lake.exists(spark, Zone.clean, table):
+            raise ShelfcastError(
+                f"POS lines are checked against the ERP's stores and products; {table} is not in the lake",
+                hint="run `shelfcast ingest --source erp` first (a full `shelfcast ingest` does)",
+            )
+        frame = lake.read(spark, Zone.clean, table)
+        latest = frame.agg(F.max(PARTITION)).first()[0]
+        frames.append(frame.where(F.col(PARTITION) == latest))
+    return frames[0], frames[1]
+
+
+def _log_publication(log: Progress, publication: Publication, seconds: float) -> None:
+    totals = publication.totals()
+    log(
+        f"{publication.dataset:<26} {totals['batches']:>5} batches  {totals['rows_in']:>11,} in  "
+        f"{totals['rows_clean']:>11,} clean  {totals['rows_deduplicated']:>7,} dedup  "
+        f"{totals['rows_quarantined']:>8,} quarantined  {seconds:6.1f} s"
+        + (f"  {len(publication.failures)} refused" if publication.failures else "")
+    )

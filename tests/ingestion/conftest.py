@@ -1,0 +1,82 @@
+"""Ingestion fixtures: one Spark session and one landed xs lake per test session; tests only read it."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from ingestion.run import IngestReport, SourceName, ingest
+from shelfcast.config import Settings, load_settings
+from synthetic.server import FaultPlan, create_app
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RestServer:
+    port: int
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def start_rest_server(sources: Path, faults: FaultPlan | None = None) -> RestServer:
+    port = free_port()
+    config = uvicorn.Config(create_app(sources, faults), host="127.0.0.1", port=port, log_level="error")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the REST source did not start")
+        time.sleep(0.05)
+    return RestServer(port, server, thread)
+
+
+@pytest.fixture(scope="session")
+def rest_server(xs_dataset: Path) -> Iterator[RestServer]:
+    server = start_rest_server(xs_dataset)
+    yield server
+    server.stop()
+
+
+def lake_settings(data_dir: Path, sources: Path, port: int = 1) -> Settings:
+    return load_settings(data_dir=data_dir, sources_dir=sources, spark_master="local[2]", sources_port=port)
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory: pytest.TempPathFactory):
+    from shelfcast.spark import get_spark
+
+    session = get_spark(lake_settings(tmp_path_factory.mktemp("spark"), Path("unused")), "shelfcast-tests")
+    yield session
+    session.stop()
+
+
+@dataclass
+class LandedLake:
+    settings: Settings
+    report: IngestReport
+
+
+@pytest.fixture(scope="session")
+def landed(spark, xs_dataset: Path, rest_server: RestServer, tmp_path_factory) -> LandedLake:
+    """The xs retailer landed whole: ERP, POS lines, inventory and the REST resources."""
+    settings = lake_settings(tmp_path_factory.mktemp("landed"), xs_dataset, rest_server.port)
+    report = ingest(spark, settings, list(SourceName), None, print)
+    return LandedLake(settings, report)

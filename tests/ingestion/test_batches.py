@@ -1,0 +1,158 @@
+"""Batches are idempotent and atomic: reruns change nothing, refused files keep the last good state,
+and a job killed mid-write leaves a readable lake that a rerun completes to the uninterrupted result."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pyspark.sql import functions as F
+
+from ingestion.lake import Lake, Zone
+from ingestion.run import SourceName, ingest
+from tests.ingestion.conftest import lake_settings
+from tests.ingestion.lakehash import lake_hashes, table_hash
+
+pytestmark = pytest.mark.spark
+
+DAYS = [dt.date(2023, 3, 1) + dt.timedelta(n) for n in range(5)]
+
+
+def copy_sources(xs_dataset: Path, target: Path, days: list[dt.date]) -> Path:
+    for day in days:
+        shutil.copytree(xs_dataset / "pos" / day.isoformat(), target / "pos" / day.isoformat())
+        inventory = f"inventory/inventory_{day:%Y%m%d}.csv"
+        (target / "inventory").mkdir(parents=True, exist_ok=True)
+        shutil.copy(xs_dataset / inventory, target / inventory)
+    return target
+
+
+def copy_master_data(landed_lake: str, lake_root: Path) -> None:
+    for table in ("erp_stores", "erp_products"):
+        shutil.copytree(Path(landed_lake) / "clean" / table, lake_root / "clean" / table)
+
+
+def day_hashes(spark, lake: Lake, days: list[dt.date]) -> dict[dt.date, tuple[int, int]]:
+    clean = lake.read(spark, Zone.clean, "pos_lines").drop("ingested_at")
+    return {
+        day: tuple(  # type: ignore[misc]
+            clean.where(F.col("business_date") == day)
+            .select(F.count(F.lit(1)), F.coalesce(F.bit_xor(F.xxhash64(*clean.columns)), F.lit(0)))
+            .first()
+        )
+        for day in days
+    }
+
+
+def test_rerun_leaves_every_table_unchanged(spark, landed) -> None:
+    lake = Lake(landed.settings.lake)
+    before = lake_hashes(spark, lake)
+    report = ingest(spark, landed.settings, [SourceName.pos, SourceName.inventory], DAYS, print)
+    assert report.failures == []
+    assert lake_hashes(spark, lake) == before
+
+
+def test_refused_files_fail_their_day_and_keep_its_last_state(
+    spark,
+    landed,
+    xs_dataset: Path,
+    tmp_path: Path,
+) -> None:
+    sources = copy_sources(xs_dataset, tmp_path / "sources", DAYS)
+    settings = lake_settings(tmp_path / "data", sources)
+    copy_master_data(landed.settings.lake, Path(settings.lake))
+    assert ingest(spark, settings, [SourceName.pos], DAYS, print).failures == []
+    lake = Lake(settings.lake)
+    before = day_hashes(spark, lake, DAYS)
+    assert all(count > 0 for count, _ in before.values())
+
+    def store_file(day: dt.date, store: str = "S001") -> Path:
+        return sources / "pos" / day.isoformat() / f"pos_{store}_{day:%Y%m%d}.csv"
+
+    truncated = store_file(DAYS[0])
+    content = truncated.read_bytes()
+    truncated.write_bytes(content[: content.rindex(b"\n", 0, len(content) - 1) + 12])
+    store_file(DAYS[1]).write_bytes(b"")
+    wrong = store_file(DAYS[2])
+    wrong.write_text("id,when,what\n" + wrong.read_text(encoding="utf-8").split("\n", 1)[1], encoding="utf-8")
+    store_file(DAYS[3]).write_bytes(bytes(range(256)) * 40)
+
+    report = ingest(spark, settings, [SourceName.pos], DAYS, print)
+    failures = sorted(report.failures)
+    assert len(failures) == 4, failures
+    for day, reason in zip(
+        DAYS[:4], ("truncated_file", "empty_file", "wrong_header", "binary_content"), strict=True
+    ):
+        assert any(f"pos_S001_{day:%Y%m%d}.csv: {reason}" in f for f in failures), (reason, failures)
+    assert "line " in next(f for f in failures if "truncated_file" in f)
+    assert day_hashes(spark, lake, DAYS) == before  # refused days untouched, day 5 relanded identically
+    published = lake.read(spark, Zone.audit, "batches").where(F.col("dataset") == "pos_lines")
+    assert published.count() == len(DAYS)
+
+
+def test_job_killed_mid_write_reruns_to_the_uninterrupted_result(
+    spark,
+    landed,
+    xs_dataset: Path,
+    tmp_path: Path,
+) -> None:
+    days = [dt.date(2023, 4, 1) + dt.timedelta(n) for n in range(30)]
+    sources = copy_sources(xs_dataset, tmp_path / "sources", days)
+    reference = lake_settings(tmp_path / "reference", sources)
+    killed = lake_settings(tmp_path / "killed", sources)
+    for settings in (reference, killed):
+        copy_master_data(landed.settings.lake, Path(settings.lake))
+    ingest(spark, reference, [SourceName.pos, SourceName.inventory], days, print)
+
+    env = os.environ | {
+        "SHELFCAST_DATA_DIR": str(tmp_path / "killed"),
+        "SHELFCAST_SOURCES_DIR": str(sources),
+        "SHELFCAST_SPARK_MASTER": "local[2]",
+    }
+    job = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shelfcast.cli",
+            "ingest",
+            "--source",
+            "pos",
+            "--date",
+            f"{days[0]}:{days[-1]}",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    clean_folder = Path(killed.lake) / "clean" / "pos_lines"
+    deadline = time.monotonic() + 600
+    # Kill while the clean table's data files are being written, before Delta commits them.
+    while not any(clean_folder.rglob("*.parquet")):
+        assert job.poll() is None, "the job ended before it was killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    job.send_signal(signal.SIGKILL)
+    job.wait()
+    assert not (clean_folder / "_delta_log").exists() or not list(
+        (clean_folder / "_delta_log").glob("*.json")
+    )
+    lake = Lake(killed.lake)
+    assert lake.read(spark, Zone.raw, "pos_lines").count() > 0  # committed tables stay readable
+
+    ingest(spark, killed, [SourceName.pos, SourceName.inventory], days, print)
+    reference_lake = Lake(reference.lake)
+    for zone, table in (
+        (Zone.raw, "pos_lines"),
+        (Zone.clean, "pos_lines"),
+        (Zone.quarantine, "rows"),
+        (Zone.audit, "batches"),
+        (Zone.clean, "inventory_snapshots"),
+    ):
+        assert table_hash(spark, lake, zone, table) == table_hash(spark, reference_lake, zone, table), table
