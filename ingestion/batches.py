@@ -10,13 +10,16 @@ ids listed in the audit table, which is written last.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pyspark.sql import functions as F
 
-from ingestion.cleaning.common import Cleaned
+from ingestion.cleaning.common import LINEAGE, Cleaned
 from ingestion.lake import PARTITION, Lake, Zone
+from ingestion.quality import Verdict, validate
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -79,6 +82,14 @@ class Publication:
     audit: list[dict[str, object]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.failures += [
+            f"{self.dataset}: {row['business_date']}: rejected by expectations (clean data kept as it was; "
+            f"rows in quarantine as expectation_failed, see Data Docs)"
+            for row in self.audit
+            if row["status"] == "rejected"
+        ]
+
     def totals(self) -> dict[str, int]:
         keys = ("rows_in", "rows_clean", "rows_deduplicated", "rows_quarantined")
         return {k: sum(int(row[k]) for row in self.audit) for k in keys} | {"batches": len(self.audit)}
@@ -92,22 +103,43 @@ def publish(
     cleaned: Cleaned,
     dates: list[dt.date],
     ingested_at: dt.datetime,
+    data_dir: Path,
+    log: Callable[[str], None],
 ) -> list[dict[str, object]]:
-    """Land a cleaned run of `dataset` for `dates` in every zone; returns the audit rows written."""
+    """Land a cleaned run of `dataset` for `dates` in every zone, behind the Great Expectations gate;
+    returns the audit rows written."""
     spark = raw.sparkSession
     if not dates:
         return []
-    lake.replace_partitions(raw, Zone.raw, dataset, dates)
-    lake.replace_partitions(
-        cleaned.quarantine, Zone.quarantine, QUARANTINE_TABLE, dates, {"dataset": dataset}
-    )
-    lake.replace_partitions(cleaned.clean, Zone.clean, dataset, dates)
-    cleaned.release()
+    clean = cleaned.clean.persist()
+    try:
+        verdict = validate(clean, dataset, data_dir)
+        for warning in verdict.warnings:
+            log(f"  warning: {dataset}: {warning}")
+        rejected = sorted(d for d in verdict.rejected if d in set(dates))
+        quarantine = cleaned.quarantine
+        if rejected:
+            for day in rejected:
+                log(f"  rejected: {dataset} {day}: {'; '.join(verdict.rejected[day])}")
+            refused = F.col(PARTITION).isin(rejected)
+            quarantine = quarantine.unionByName(
+                _refused_by_expectations(clean.where(refused), dataset, verdict)
+            )
+            clean = clean.where(~refused)
+        published = [d for d in dates if d not in set(rejected)]
+        lake.replace_partitions(raw, Zone.raw, dataset, dates)
+        lake.replace_partitions(quarantine, Zone.quarantine, QUARANTINE_TABLE, dates, {"dataset": dataset})
+        lake.replace_partitions(clean, Zone.clean, dataset, published)
+    finally:
+        cleaned.release()
+        clean.unpersist()
 
     # Counted from what was committed, so the audit can only reconcile if the lake does.
     date_filter = F.col(PARTITION).isin(dates)
     rows_in = _counts(lake.read(spark, Zone.raw, dataset).where(date_filter), "rows_in", with_batch=True)
-    rows_clean = _counts(lake.read(spark, Zone.clean, dataset).where(date_filter), "rows_clean")
+    rows_clean = _counts(
+        lake.read(spark, Zone.clean, dataset).where(F.col(PARTITION).isin(published)), "rows_clean"
+    )
     quarantined = _counts(
         lake.read(spark, Zone.quarantine, QUARANTINE_TABLE).where(
             date_filter & (F.col("dataset") == dataset)
@@ -119,29 +151,50 @@ def publish(
         .join(quarantined, PARTITION, "left")
         .join(cleaned.duplicates, PARTITION, "left")
         .fillna(0, ["rows_clean", "rows_quarantined", "rows_deduplicated"])
-        .select(
-            F.lit(dataset).alias("dataset"),
-            F.lit(source).alias("source"),
-            "batch_id",
-            F.col("inputs").cast("int"),
-            "rows_in",
-            "rows_clean",
-            F.col("rows_deduplicated").cast("long"),
-            "rows_quarantined",
-            (
-                F.col("rows_in")
-                == F.col("rows_clean") + F.col("rows_deduplicated") + F.col("rows_quarantined")
-            ).alias("reconciled"),
-            F.lit("published").alias("status"),
-            F.lit(None).cast("string").alias("expectations"),
-            F.lit(ingested_at).cast("timestamp").alias("ingested_at"),
-            PARTITION,
-        )
     )
-    rows = [row.asDict() for row in audit.collect()]
-    frame = spark.createDataFrame(rows, AUDIT_SCHEMA) if rows else spark.createDataFrame([], AUDIT_SCHEMA)
-    lake.replace_partitions(frame, Zone.audit, AUDIT_TABLE, dates, {"dataset": dataset})
+    rows = []
+    for row in audit.collect():
+        day = row[PARTITION]
+        counts = (row["rows_clean"], int(row["rows_deduplicated"]), row["rows_quarantined"])
+        rows.append(
+            {
+                "dataset": dataset,
+                "source": source,
+                "batch_id": row["batch_id"],
+                "inputs": int(row["inputs"]),
+                "rows_in": row["rows_in"],
+                "rows_clean": counts[0],
+                "rows_deduplicated": counts[1],
+                "rows_quarantined": counts[2],
+                "reconciled": row["rows_in"] == sum(counts),
+                "status": "rejected" if day in verdict.rejected else "published",
+                "expectations": verdict.audit_json(day),
+                "ingested_at": ingested_at,
+                PARTITION: day,
+            }
+        )
+    lake.replace_partitions(
+        spark.createDataFrame(rows, AUDIT_SCHEMA), Zone.audit, AUDIT_TABLE, dates, {"dataset": dataset}
+    )
     return rows
+
+
+def _refused_by_expectations(rows: DataFrame, dataset: str, verdict: Verdict) -> DataFrame:
+    """Clean rows of a rejected batch, as quarantine rows that say which expectations failed."""
+    spark = rows.sparkSession
+    reasons = spark.createDataFrame(
+        [(day, "; ".join(names)[:2000]) for day, names in verdict.rejected.items()],
+        f"{PARTITION} date, reason_detail string",
+    )
+    values = [c for c in rows.columns if c not in (*LINEAGE, PARTITION)]
+    return rows.join(F.broadcast(reasons), PARTITION).select(
+        F.lit(dataset).alias("dataset"),
+        PARTITION,
+        F.lit("expectation_failed").alias("reason"),
+        "reason_detail",
+        F.to_json(F.struct(*values)).alias("record"),
+        *LINEAGE,
+    )
 
 
 def _counts(frame: DataFrame, name: str, with_batch: bool = False) -> DataFrame:

@@ -93,7 +93,7 @@ def land_erp(
         table = spec.name.removeprefix("erp_")
         frame = read_table(spark, source, table, spec.key).withColumn(PARTITION, F.lit(as_of))
         raw = add_lineage(frame, spec.name, f"jdbc:{source.display}", tuple(spec.columns), ingested_at)
-        published.append(_publish_table(lake, spec, "erp", raw, [as_of], ingested_at))
+        published.append(_publish_table(lake, spec, "erp", raw, [as_of], ingested_at, settings, log))
         _log_publication(log, published[-1], time.perf_counter() - started)
     return published
 
@@ -136,9 +136,11 @@ def land_files(
         if dataset is POS_LINES:
             stores, products = _master_data(spark, lake)
             cleaned = clean_pos_lines(lake_raw, stores, products)
-            audit = publish(lake, dataset.name, "files", lake_raw, cleaned, days, ingested_at)
+            audit = publish(
+                lake, dataset.name, "files", lake_raw, cleaned, days, ingested_at, settings.data_dir, log
+            )
         else:
-            publication = _publish_table(lake, INVENTORY, "files", lake_raw, days, ingested_at)
+            publication = _publish_table(lake, INVENTORY, "files", lake_raw, days, ingested_at, settings, log)
             audit = publication.audit
         lake_raw.unpersist()
     finally:
@@ -172,7 +174,7 @@ def land_api(
             # a requested range is replaced whole, so records deleted at the source disappear here too
             days = sorted(set(days) | {since + dt.timedelta(n) for n in range((until - since).days + 1)})
         raw = add_lineage(frame, spec.name, "rest", tuple(spec.columns), ingested_at)
-        published.append(_publish_table(lake, spec, "rest", raw, days, ingested_at))
+        published.append(_publish_table(lake, spec, "rest", raw, days, ingested_at, settings, log))
         client.forget(resource, since, until)
         _log_publication(log, published[-1], time.perf_counter() - started)
     return published
@@ -202,12 +204,20 @@ def _records_frame(
 
 
 def _publish_table(
-    lake: Lake, spec: TableSpec, source: str, raw: DataFrame, days: list[dt.date], ingested_at: dt.datetime
+    lake: Lake,
+    spec: TableSpec,
+    source: str,
+    raw: DataFrame,
+    days: list[dt.date],
+    ingested_at: dt.datetime,
+    settings: Settings,
+    log: Progress,
 ) -> Publication:
     raw = raw.persist()  # read the source once: raw, clean, quarantine and the counts all derive from it
     try:
         cleaned = clean_table(raw, spec)
-        return Publication(spec.name, publish(lake, spec.name, source, raw, cleaned, days, ingested_at))
+        audit = publish(lake, spec.name, source, raw, cleaned, days, ingested_at, settings.data_dir, log)
+        return Publication(spec.name, audit)
     finally:
         raw.unpersist()
 

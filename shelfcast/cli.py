@@ -254,11 +254,14 @@ def ingest(
     console.print(
         f"Landed in {total:.1f} s: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
     )
+    docs = settings.data_dir.resolve() / "quality/gx/uncommitted/data_docs/local_site/index.html"
+    if docs.is_file():
+        console.print(f"Great Expectations Data Docs: {docs.as_uri()}", highlight=False)
     if report.failures:
         for failure in report.failures:
             err_console.print(f"[bold red]refused:[/] {failure}", highlight=False, soft_wrap=True)
         raise ShelfcastError(
-            f"{len(report.failures)} input(s) refused; their dates were not landed and keep their last state",
+            f"{len(report.failures)} input(s) refused; their dates keep their last clean state",
             hint="fix or replace the files named above and rerun with --date for those days",
         )
 

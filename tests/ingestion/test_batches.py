@@ -156,3 +156,59 @@ def test_job_killed_mid_write_reruns_to_the_uninterrupted_result(
         (Zone.clean, "inventory_snapshots"),
     ):
         assert table_hash(spark, lake, zone, table) == table_hash(spark, reference_lake, zone, table), table
+
+
+def test_a_failed_critical_expectation_rejects_only_its_batch(
+    spark,
+    landed,
+    xs_dataset: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import great_expectations.expectations as gxe
+
+    import ingestion.quality as quality
+
+    sources = copy_sources(xs_dataset, tmp_path / "sources", DAYS)
+    settings = lake_settings(tmp_path / "data", sources)
+    copy_master_data(landed.settings.lake, Path(settings.lake))
+    assert ingest(spark, settings, [SourceName.pos], DAYS, print).failures == []
+    lake = Lake(settings.lake)
+    before = day_hashes(spark, lake, DAYS)
+
+    specific = quality._specific
+    bad_day = DAYS[1]
+
+    def stricter(dataset: str) -> list:
+        extra = [
+            gxe.ExpectColumnValuesToNotMatchRegex(column="transaction_id", regex=f"^S001-{bad_day:%Y%m%d}-"),
+            gxe.ExpectColumnValuesToBeBetween(column="quantity", max_value=2, severity="warning"),
+        ]
+        return specific(dataset) + (extra if dataset == "pos_lines" else [])
+
+    monkeypatch.setattr(quality, "_specific", stricter)
+    lines: list[str] = []
+    failures = ingest(spark, settings, [SourceName.pos], DAYS, lines.append).failures
+    assert failures == [
+        f"pos_lines: {bad_day}: rejected by expectations (clean data kept as it was; "
+        "rows in quarantine as expectation_failed, see Data Docs)"
+    ]
+    assert any(line.startswith(f"  rejected: pos_lines {bad_day}") for line in lines), lines
+    assert any(line.startswith("  warning: pos_lines: expect_column_values_to_be_between") for line in lines)
+
+    assert day_hashes(spark, lake, DAYS) == before  # the rejected day keeps its last clean state
+    audit = {
+        r.business_date: r
+        for r in lake.read(spark, Zone.audit, "batches").where(F.col("dataset") == "pos_lines").collect()
+    }
+    assert audit[bad_day].status == "rejected" and audit[bad_day].rows_clean == 0
+    assert "expect_column_values_to_not_match_regex" in audit[bad_day].expectations
+    assert all(a.reconciled for a in audit.values())
+    assert {a.status for d, a in audit.items() if d != bad_day} == {"published"}
+    refused = lake.read(spark, Zone.quarantine, "rows").where(
+        (F.col("dataset") == "pos_lines") & (F.col("business_date") == bad_day)
+    )
+    assert refused.where(F.col("reason") == "expectation_failed").count() == before[bad_day][0]
+    assert (
+        tmp_path / "data" / "quality" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    ).is_file()
