@@ -249,7 +249,9 @@ def ingest(
         f"{spark.conf.get('shelfcast.session.start_seconds')} s",
         highlight=False,
     )
-    report = run_ingest(spark, settings, chosen, dates, lambda line: console.print(line, highlight=False))
+    report = run_ingest(
+        spark, settings, chosen, dates, lambda line: console.print(line, highlight=False, soft_wrap=True)
+    )
     total = sum(report.seconds.values())
     console.print(
         f"Landed in {total:.1f} s: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
