@@ -28,6 +28,7 @@ help:
 demo: $(STAMP) system
 	$(BIN)/shelfcast generate
 	scripts/with-sources-server.sh $(BIN)/shelfcast ingest
+	$(BIN)/shelfcast transform
 
 test: $(STAMP) system lint
 	@url="$$(scripts/postgres.sh)"; \
@@ -36,6 +37,7 @@ test: $(STAMP) system lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	SHELFCAST_DUCKDB_FILE=:memory: $(BIN)/sqlfluff lint dbt_project/models --processes 2
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -25,7 +25,7 @@ from shelfcast.config import load_settings
 from shelfcast.spark import get_spark
 from synthetic.generate import GenerateOptions, generate
 from synthetic.scales import ScaleName
-from tests.ingestion.conftest import start_rest_server
+from tests.support import start_rest_server
 
 
 def sources_for(scale: str, work: Path) -> Path:

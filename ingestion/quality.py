@@ -136,6 +136,13 @@ def validate(frame: DataFrame, dataset: str, data_dir: Path) -> Verdict:
     context = gx.get_context(mode="file", project_root_dir=str(data_dir.resolve() / "quality"))
     if context.config.analytics_enabled is not False:
         context.enable_analytics(False)
+    bars = context.variables.progress_bars  # a dict once read back from the file
+    if bars is None or bars["globally"]:
+        # GX's own tqdm bars would interleave with our per-dataset progress lines.
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        context.variables.save()
     if rows <= PANDAS_MAX_ROWS:
         source = context.data_sources.add_or_update_pandas(name="lake_pandas")
         data = frame.toPandas()

@@ -268,6 +268,35 @@ def ingest(
         )
 
 
+@app.command()
+def transform(
+    select: Annotated[
+        str | None, typer.Option(help="dbt node selection, e.g. `marts` or `+fct_daily_sales` [default: all]")
+    ] = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild incremental models from scratch")
+    ] = False,
+) -> None:
+    """Build the warehouse with dbt: staging, intermediate and mart models, snapshots and their tests.
+
+    On the embedded DuckDB target the build runs in a copy of the warehouse file that replaces the
+    published one only when every model and test passed, so dashboards never read a half-built warehouse.
+    """
+    from shelfcast.dbt import build_warehouse
+    from shelfcast.warehouse import duckdb_path
+
+    settings = _settings()
+    target = settings.warehouse_target.value
+    console.print(f"dbt build on {target}, reading the lake at {settings.lake}", highlight=False)
+    result = build_warehouse(settings, select, full_refresh)
+    where = (
+        str(duckdb_path(settings))
+        if settings.warehouse_target.value == "duckdb"
+        else f"the {settings.warehouse_target.value} target"
+    )
+    console.print(f"Built {result.nodes} nodes in {result.seconds:.1f} s into {where}", highlight=False)
+
+
 def _source_names(values: list[str] | None, kinds: type) -> list:  # type: ignore[type-arg]
     if not values:
         return list(kinds)

@@ -26,7 +26,8 @@ from synthetic.scales import ScaleName
 CONFIG_FILE_NAME = "shelfcast.toml"
 ENV_PREFIX = "SHELFCAST_"
 # Variables with our prefix that are not settings keys: where the file is, and test-only switches.
-_ENV_NOT_SETTINGS = {"SHELFCAST_CONFIG"}
+# SHELFCAST_DUCKDB_FILE is set by `shelfcast transform` for dbt only (the copy it builds in).
+_ENV_NOT_SETTINGS = {"SHELFCAST_CONFIG", "SHELFCAST_DUCKDB_FILE"}
 _ENV_NOT_SETTINGS_PREFIXES = ("SHELFCAST_TEST_",)
 
 

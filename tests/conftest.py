@@ -1,13 +1,16 @@
-"""Shared fixtures: data sets are generated once per test session and only read by tests."""
+"""Shared fixtures: data sets, one Spark session and one landed xs lake per session; tests only read them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from ingestion.run import SourceName, ingest
 from synthetic.generate import GenerateOptions, generate
 from synthetic.scales import ScaleName
+from tests.support import LandedLake, RestServer, lake_settings, start_rest_server
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +27,27 @@ def clean_xs_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("xs_clean") / "sources"
     generate(GenerateOptions(out=out, scale=ScaleName.xs, seed=42, dirt_rate=0.0))
     return out
+
+
+@pytest.fixture(scope="session")
+def rest_server(xs_dataset: Path) -> Iterator[RestServer]:
+    server = start_rest_server(xs_dataset)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory: pytest.TempPathFactory):
+    from shelfcast.spark import get_spark
+
+    session = get_spark(lake_settings(tmp_path_factory.mktemp("spark"), Path("unused")), "shelfcast-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def landed(spark, xs_dataset: Path, rest_server: RestServer, tmp_path_factory) -> LandedLake:
+    """The xs retailer landed whole: ERP, POS lines, inventory and the REST resources."""
+    settings = lake_settings(tmp_path_factory.mktemp("landed"), xs_dataset, rest_server.port)
+    report = ingest(spark, settings, list(SourceName), None, print)
+    return LandedLake(settings, report)

@@ -17,8 +17,8 @@ from pyspark.sql import functions as F
 
 from ingestion.lake import Lake, Zone
 from ingestion.run import SourceName, ingest
-from tests.ingestion.conftest import lake_settings
 from tests.ingestion.lakehash import lake_hashes, table_hash
+from tests.support import lake_settings
 
 pytestmark = pytest.mark.spark
 

@@ -16,8 +16,8 @@ from shelfcast.config import load_settings
 from shelfcast.errors import ShelfcastError
 from synthetic.generate import GenerateOptions, generate
 from synthetic.scales import ScaleName
-from tests.ingestion.conftest import free_port
 from tests.ingestion.lakehash import table_hash
+from tests.support import free_port
 from tests.synthetic.test_erp_postgres import pg_url  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.spark, pytest.mark.postgres]

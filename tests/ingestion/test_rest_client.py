@@ -11,7 +11,7 @@ import pytest
 from ingestion.sources.rest import RestSource
 from shelfcast.errors import ShelfcastError
 from synthetic.server import FaultPlan
-from tests.ingestion.conftest import free_port, start_rest_server
+from tests.support import free_port, start_rest_server
 
 
 def expected(xs_dataset: Path, resource: str) -> list[dict]:

@@ -1,18 +1,16 @@
-"""Ingestion fixtures: one Spark session and one landed xs lake per test session; tests only read it."""
+"""Helpers the fixtures and benchmarks share: free ports, the REST source in a thread, lake settings."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 import uvicorn
 
-from ingestion.run import IngestReport, SourceName, ingest
+from ingestion.run import IngestReport
 from shelfcast.config import Settings, load_settings
 from synthetic.server import FaultPlan, create_app
 
@@ -48,35 +46,11 @@ def start_rest_server(sources: Path, faults: FaultPlan | None = None) -> RestSer
     return RestServer(port, server, thread)
 
 
-@pytest.fixture(scope="session")
-def rest_server(xs_dataset: Path) -> Iterator[RestServer]:
-    server = start_rest_server(xs_dataset)
-    yield server
-    server.stop()
-
-
 def lake_settings(data_dir: Path, sources: Path, port: int = 1) -> Settings:
     return load_settings(data_dir=data_dir, sources_dir=sources, spark_master="local[2]", sources_port=port)
-
-
-@pytest.fixture(scope="session")
-def spark(tmp_path_factory: pytest.TempPathFactory):
-    from shelfcast.spark import get_spark
-
-    session = get_spark(lake_settings(tmp_path_factory.mktemp("spark"), Path("unused")), "shelfcast-tests")
-    yield session
-    session.stop()
 
 
 @dataclass
 class LandedLake:
     settings: Settings
     report: IngestReport
-
-
-@pytest.fixture(scope="session")
-def landed(spark, xs_dataset: Path, rest_server: RestServer, tmp_path_factory) -> LandedLake:
-    """The xs retailer landed whole: ERP, POS lines, inventory and the REST resources."""
-    settings = lake_settings(tmp_path_factory.mktemp("landed"), xs_dataset, rest_server.port)
-    report = ingest(spark, settings, list(SourceName), None, print)
-    return LandedLake(settings, report)

@@ -1,0 +1,8 @@
+{#- Rows where the column is below zero (stock, forecasts, counts that cannot go negative). -#}
+{% test non_negative(model, column_name) %}
+
+select {{ column_name }}
+from {{ model }}
+where {{ column_name }} < 0
+
+{% endtest %}

@@ -1,0 +1,50 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=day_incremental_strategy(),
+        unique_key='sold_on',
+        partition_by=fact_partition_by('sold_month'),
+        on_schema_change='fail',
+    )
+}}
+
+-- depends_on: {{ ref('stg_ingestion__batches') }}
+
+with
+
+order_lines as (
+
+    select * from {{ ref('int_order_lines__enriched') }}
+    where {{ relanded_days('sold_on') }}
+
+),
+
+orders as (
+
+    select
+        order_id,
+        min(store_code) as store_code,
+        min(region_code) as region_code,
+        min(customer_code) as customer_code,
+        min(payment_type) as payment_type,
+        min(original_order_id) as original_order_id,
+        max(case when is_return then 1 else 0 end) = 1 as is_return,
+        max(case when is_promoted then 1 else 0 end) = 1 as has_promotion,
+        count(*) as order_lines,
+        count(distinct product_code) as distinct_products,
+        sum(quantity) as units,
+        sum(revenue) as revenue,
+        sum(cost_of_goods) as cost_of_goods,
+        sum(gross_margin) as gross_margin,
+        sum(discount_amount) as discount_amount,
+        min(sold_on) as sold_on,
+        min({{ truncate_date('month', 'sold_on') }}) as sold_month,
+        min(transacted_at) as transacted_at,
+        max(ingested_at) as ingested_at
+
+    from order_lines
+    group by order_id
+
+)
+
+select * from orders

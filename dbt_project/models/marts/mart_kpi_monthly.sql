@@ -1,0 +1,1 @@
+{{ kpi_by_period('month_start', 12) }}

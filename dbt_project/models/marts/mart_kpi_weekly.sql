@@ -1,0 +1,1 @@
+{{ kpi_by_period('week_start', 52) }}

@@ -1,0 +1,34 @@
+"""The xs lake built into a DuckDB warehouse once per session; tests read the published file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from shelfcast.config import Settings
+from shelfcast.dbt import DbtResult, build_warehouse
+from shelfcast.warehouse import duckdb_path
+from tests.support import LandedLake
+
+
+@dataclass
+class BuiltWarehouse:
+    settings: Settings
+    result: DbtResult
+
+    @property
+    def path(self) -> Path:
+        return duckdb_path(self.settings)
+
+
+def warehouse_settings(landed: LandedLake, data_dir: Path) -> Settings:
+    """A data dir of its own (warehouse file) over the session's landed lake."""
+    return landed.settings.model_copy(update={"data_dir": data_dir, "lake_uri": landed.settings.lake})
+
+
+@pytest.fixture(scope="session")
+def warehouse(landed: LandedLake, tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    settings = warehouse_settings(landed, tmp_path_factory.mktemp("warehouse"))
+    return BuiltWarehouse(settings, build_warehouse(settings))
