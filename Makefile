@@ -37,6 +37,8 @@ test: $(STAMP) system lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# the dbt templater loads DuckDB's delta extension: install it from its wheel (no download)
+	$(BIN)/python -c "from shelfcast.warehouse import install_duckdb_extensions as i; i()"
 	SHELFCAST_DUCKDB_FILE=:memory: $(BIN)/sqlfluff lint dbt_project/models --processes 2
 
 format: $(STAMP)
