@@ -86,6 +86,11 @@ def run_dbt(settings: Settings, args: list[str], duckdb_file: Path | None = None
                     settings.warehouse_target.value,
                     "--vars",
                     json.dumps({"lake_root": lake_root(settings)}),
+                    # per data dir, so two runs (a build and docs, two targets) never share artefacts
+                    "--target-path",
+                    str(settings.data_dir.resolve() / "dbt" / "target"),
+                    "--log-path",
+                    str(settings.data_dir.resolve() / "dbt" / "logs"),
                 ]
             )
     seconds = time.perf_counter() - started
@@ -95,7 +100,7 @@ def run_dbt(settings: Settings, args: list[str], duckdb_file: Path | None = None
         ) from outcome.exception
     results = getattr(outcome.result, "results", None) or []
     failures = [
-        f"{_node_name(result.node)}: {result.status}"
+        f"{_node_name(result.node)}: {result.status}{_first_line(result.message)}"
         for result in results
         if str(result.status) in ("error", "fail", "runtime error")
     ]
@@ -107,6 +112,17 @@ def run_dbt(settings: Settings, args: list[str], duckdb_file: Path | None = None
             hint="the messages above say why; the published warehouse was left as it was",
         )
     return DbtResult(len(results), failures, seconds)
+
+
+def _first_line(message: str | None) -> str:
+    """The message's first informative line ("Got 3 results…", "the lake table … changed shape …")."""
+    boilerplate = ("Compilation Error", "Runtime Error", "Database Error", "> in macro", "> called by")
+    lines = [
+        line.strip()
+        for line in (message or "").splitlines()
+        if line.strip() and not line.strip().startswith(boilerplate)
+    ]
+    return f" ({lines[0][:300]})" if lines else ""
 
 
 def _node_name(node: object) -> str:
@@ -129,7 +145,13 @@ def build_warehouse(settings: Settings, select: str | None = None, full_refresh:
         hive = settings.model_copy(
             update={"spark_conf": {"spark.sql.catalogImplementation": "hive", **settings.spark_conf}}
         )
-        get_spark(hive, "shelfcast-transform")
+        spark = get_spark(hive, "shelfcast-transform")
+        # dbt reports each failed statement itself; Spark would also dump the whole query plan as JSON.
+        spark.sparkContext.setLogLevel("OFF")
+    if settings.warehouse_target.value == "postgres":
+        from shelfcast.warehouse import load_lake_into_postgres
+
+        load_lake_into_postgres(settings, print)
     if settings.warehouse_target.value != "duckdb":
         run_dbt(settings, ["source", "freshness"])
         return run_dbt(settings, args)

@@ -9,11 +9,12 @@ nothing.
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -95,3 +96,104 @@ def connect_duckdb(settings: Settings, read_only: bool = True) -> duckdb.DuckDBP
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as error:
         raise ShelfcastError(f"cannot open the warehouse {path}: {error}") from error
+
+
+def lake_tables(settings: Settings) -> dict[str, str]:
+    """Every lake table dbt reads, as `lake.<identifier>` name → Delta folder (the dbt sources)."""
+    from ingestion.datasets import API_TABLES, ERP_TABLES, INVENTORY
+    from ingestion.lake import normalise_root
+
+    root = normalise_root(settings.lake)
+    clean = [*ERP_TABLES, "pos_lines", INVENTORY.name, *(spec.name for spec, _ in API_TABLES.values())]
+    tables = {name: f"{root}/clean/{name}" for name in clean}
+    tables |= {"audit_batches": f"{root}/audit/batches", "quarantine_rows": f"{root}/quarantine/rows"}
+    return tables
+
+
+def connect_postgres() -> Any:
+    """A connection to the PostgreSQL warehouse, from the libpq variables the dbt profile reads too."""
+    import psycopg
+
+    password = os.environ.get("DBT_ENV_SECRET_PG_PASSWORD", os.environ.get("PGPASSWORD", "shelfcast"))
+    params = {
+        "host": os.environ.get("PGHOST", "127.0.0.1"),
+        "port": os.environ.get("PGPORT", "5432"),
+        "user": os.environ.get("PGUSER", "shelfcast"),
+        "dbname": os.environ.get("PGDATABASE", "shelfcast"),
+        "password": password,
+    }
+    try:
+        return psycopg.connect(**params, connect_timeout=10)
+    except psycopg.OperationalError as error:
+        where = f"postgresql://{params['user']}@{params['host']}:{params['port']}/{params['dbname']}"
+        raise ShelfcastError(
+            f"cannot connect to the PostgreSQL warehouse {where}: {str(error).strip().splitlines()[0]}",
+            hint="start it (make postgres), or set PGHOST, PGPORT, PGUSER, PGDATABASE and "
+            "DBT_ENV_SECRET_PG_PASSWORD",
+        ) from error
+
+
+_PG_TYPES = {
+    "string": "text",
+    "large_string": "text",
+    "int8": "smallint",
+    "int16": "smallint",
+    "int32": "integer",
+    "int64": "bigint",
+    "double": "double precision",
+    "float": "real",
+    "bool": "boolean",
+    "date32[day]": "date",
+}
+
+
+def _pg_type(arrow_type: Any) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_decimal(arrow_type):
+        return f"numeric({arrow_type.precision}, {arrow_type.scale})"
+    if pa.types.is_timestamp(arrow_type):
+        return "timestamptz" if arrow_type.tz else "timestamp"
+    return _PG_TYPES[str(arrow_type)]
+
+
+def load_lake_into_postgres(settings: Settings, log: Callable[[str], None]) -> dict[str, int]:
+    """Copy every lake table into schema `lake` with COPY, each swapped in whole in one transaction.
+
+    PostgreSQL (and Redshift) cannot read Delta in place. Each table is loaded into a fresh table and
+    renamed over the old one in the same transaction: readers see the previous load or the new one."""
+    import io
+    import time
+
+    import pyarrow.csv as pacsv
+    from deltalake import DeltaTable
+
+    counts: dict[str, int] = {}
+    with connect_postgres() as conn:
+        conn.execute("create schema if not exists lake")
+        for name, path in lake_tables(settings).items():
+            started = time.perf_counter()
+            try:
+                dataset = DeltaTable(path).to_pyarrow_dataset()
+            except Exception as error:  # deltalake raises its own TableNotFoundError
+                raise ShelfcastError(
+                    f"the lake table {path} cannot be read: {str(error).splitlines()[0]}",
+                    hint="run `shelfcast ingest` first",
+                ) from error
+            columns = ", ".join(f'"{f.name}" {_pg_type(f.type)}' for f in dataset.schema)
+            rows = 0
+            with conn.transaction():
+                conn.execute(f"drop table if exists lake.{name}__loading")
+                conn.execute(f"create table lake.{name}__loading ({columns})")
+                with conn.cursor().copy(f"copy lake.{name}__loading from stdin with (format csv)") as copy:
+                    for batch in dataset.to_batches(batch_size=200_000):
+                        buffer = io.BytesIO()
+                        pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=False))
+                        copy.write(buffer.getvalue())
+                        rows += batch.num_rows
+                # the staging views over it go too; the dbt build that follows every load recreates them
+                conn.execute(f"drop table if exists lake.{name} cascade")
+                conn.execute(f"alter table lake.{name}__loading rename to {name}")
+            counts[name] = rows
+            log(f"  lake.{name:<26} {rows:>12,} rows  {time.perf_counter() - started:6.1f} s")
+    return counts

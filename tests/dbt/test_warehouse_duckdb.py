@@ -158,3 +158,18 @@ def test_a_failed_build_publishes_nothing(warehouse: BuiltWarehouse, landed, tmp
         build_warehouse(settings)
     assert hashlib.sha256(published.read_bytes()).hexdigest() == digest
     assert not published.with_suffix(".building.duckdb").exists()
+
+
+def test_a_lake_table_that_changed_shape_stops_the_build(
+    warehouse: BuiltWarehouse, landed, spark, tmp_path: Path
+) -> None:
+    lake = tmp_path / "lake"
+    shutil.copytree(landed.settings.lake, lake)
+    spark.sql(f"alter table delta.`{lake}/clean/api_holidays` add columns (holiday_type string)")
+    settings = warehouse_settings(landed, tmp_path).model_copy(update={"lake_uri": str(lake)})
+    published = duckdb_path(settings)
+    published.parent.mkdir(parents=True)
+    shutil.copyfile(warehouse.path, published)
+    with pytest.raises(ShelfcastError, match=r"build failed: test source_has_columns_api_holidays") as error:
+        build_warehouse(settings)
+    assert "changed shape: new column(s) holiday_type" in error.value.message

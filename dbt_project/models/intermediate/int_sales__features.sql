@@ -182,12 +182,13 @@ lagged as (
         lag(units, 14) over (partition by store_code, product_code order by date_day) as units_lag_14,
         lag(units, 28) over (partition by store_code, product_code order by date_day) as units_lag_28,
         lag(units, 364) over (partition by store_code, product_code order by date_day) as units_lag_364,
-        avg(units) over (
+        -- double everywhere (PostgreSQL's avg of integers is numeric)
+        cast(avg(units) over (
             partition by store_code, product_code order by date_day rows between 7 preceding and 1 preceding
-        ) as units_mean_7,
-        avg(units) over (
+        ) as {{ dbt.type_float() }}) as units_mean_7,
+        cast(avg(units) over (
             partition by store_code, product_code order by date_day rows between 28 preceding and 1 preceding
-        ) as units_mean_28,
+        ) as {{ dbt.type_float() }}) as units_mean_28,
         row_number() over (partition by store_code, product_code order by date_day) - 1
             as days_since_first_sale
 
