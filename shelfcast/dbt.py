@@ -86,11 +86,12 @@ def run_dbt(settings: Settings, args: list[str], duckdb_file: Path | None = None
                     settings.warehouse_target.value,
                     "--vars",
                     json.dumps({"lake_root": lake_root(settings)}),
-                    # per data dir, so two runs (a build and docs, two targets) never share artefacts
+                    # per data dir and target, so two runs (two targets, two data dirs) never share
+                    # manifests, run results or partial-parse state
                     "--target-path",
-                    str(settings.data_dir.resolve() / "dbt" / "target"),
+                    str(settings.data_dir.resolve() / "dbt" / settings.warehouse_target.value / "target"),
                     "--log-path",
-                    str(settings.data_dir.resolve() / "dbt" / "logs"),
+                    str(settings.data_dir.resolve() / "dbt" / settings.warehouse_target.value / "logs"),
                 ]
             )
     seconds = time.perf_counter() - started
