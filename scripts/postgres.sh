@@ -38,4 +38,15 @@ fi
 if ! as_postgres psql -p "$PORT" -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
   as_postgres psql -p "$PORT" -qc "CREATE DATABASE $DB OWNER $USER_NAME"
 fi
+# The Redshift compile test reaches this server with dbt-redshift's own driver, which cannot do SCRAM (it
+# misreads PostgreSQL's mechanism list): its role authenticates with md5, on the loopback only.
+RS_USER=shelfcast_redshift
+hba="$(as_postgres psql -p "$PORT" -tAc 'SHOW hba_file')"
+if ! grep -q "^host all $RS_USER 127.0.0.1/32 md5" "$hba"; then
+  as_postgres sed -i "0,/^host/s//host all $RS_USER 127.0.0.1\/32 md5\n&/" "$hba"
+  as_postgres psql -p "$PORT" -qc "SELECT pg_reload_conf()" >/dev/null
+fi
+if ! as_postgres psql -p "$PORT" -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$RS_USER'" | grep -q 1; then
+  as_postgres psql -p "$PORT" -qc "SET password_encryption = 'md5'; CREATE ROLE $RS_USER LOGIN PASSWORD '$PASSWORD'"
+fi
 echo "postgresql://$USER_NAME:$PASSWORD@127.0.0.1:$PORT/$DB" >&3

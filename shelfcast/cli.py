@@ -297,6 +297,34 @@ def transform(
     console.print(f"Built {result.nodes} nodes in {result.seconds:.1f} s into {where}", highlight=False)
 
 
+@app.command()
+def docs(
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Serve the site on 127.0.0.1 until interrupted")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port for --serve")] = 8080,
+) -> None:
+    """Generate the dbt docs site (models, columns, tests, lineage) from the built warehouse."""
+    from shelfcast.dbt import generate_docs
+
+    settings = _settings()
+    index = generate_docs(settings)
+    console.print(f"dbt docs: {index.as_uri()}", highlight=False)
+    if serve:
+        import functools
+        from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+        handler = functools.partial(SimpleHTTPRequestHandler, directory=str(index.parent))
+        try:
+            server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        except OSError as error:
+            raise ShelfcastError(
+                f"cannot serve the docs on 127.0.0.1:{port}: {error.strerror}", hint="choose another --port"
+            ) from error
+        console.print(f"serving dbt docs on http://127.0.0.1:{port}/ (Ctrl-C stops)", highlight=False)
+        server.serve_forever()
+
+
 def _source_names(values: list[str] | None, kinds: type) -> list:  # type: ignore[type-arg]
     if not values:
         return list(kinds)

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     warehouse_target: WarehouseTarget = Field(
         WarehouseTarget.duckdb, description="dbt target of the warehouse"
     )
+    redshift_iam_role: str | None = Field(
+        None,
+        description="ARN of the IAM role Redshift assumes to COPY the lake from S3 (target redshift)",
+    )
     scale: ScaleName = Field(ScaleName.s, description="Synthetic data size: xs, s, m or l")
     seed: int = Field(42, ge=0, lt=2**63, description="Seed of the synthetic data; same seed, same bytes")
     dirt_rate: float = Field(0.02, ge=0.0, le=0.5, description="Share of POS sale lines made dirty")

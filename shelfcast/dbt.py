@@ -21,6 +21,7 @@ from shelfcast.errors import ShelfcastError
 
 if TYPE_CHECKING:
     from shelfcast.config import Settings
+    from shelfcast.redshift import RedshiftLoad
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PROFILES_EXAMPLE = PROJECT_DIR / "profiles.example.yml"
@@ -101,7 +102,7 @@ def run_dbt(settings: Settings, args: list[str], duckdb_file: Path | None = None
         ) from outcome.exception
     results = getattr(outcome.result, "results", None) or []
     failures = [
-        f"{_node_name(result.node)}: {result.status}{_first_line(result.message)}"
+        f"{_result_name(result)}: {result.status}{_first_line(result.message)}"
         for result in results
         if str(result.status) in ("error", "fail", "runtime error")
     ]
@@ -126,6 +127,13 @@ def _first_line(message: str | None) -> str:
     return f" ({lines[0][:300]})" if lines else ""
 
 
+def _result_name(result: object) -> str:
+    node = getattr(result, "node", None)
+    if node is None:  # run-operation results name their macro only
+        return f"operation {getattr(result, 'unique_id', '?')}"
+    return _node_name(node)
+
+
 def _node_name(node: object) -> str:
     kind, name = getattr(node, "resource_type", "node"), getattr(node, "name", "?")
     source = getattr(node, "source_name", None)
@@ -138,6 +146,8 @@ def build_warehouse(settings: Settings, select: str | None = None, full_refresh:
     from shelfcast.warehouse import duckdb_build, install_duckdb_extensions
 
     args = ["build", *(["--select", select] if select else []), *(["--full-refresh"] if full_refresh else [])]
+    if settings.warehouse_target.value == "redshift":
+        load_lake_into_redshift(settings)
     if settings.warehouse_target.value == "spark":
         from shelfcast.spark import get_spark
 
@@ -163,6 +173,58 @@ def build_warehouse(settings: Settings, select: str | None = None, full_refresh:
             return run_dbt(settings, args, building)
         finally:
             _close_dbt_duckdb()
+
+
+def generate_docs(settings: Settings) -> Path:
+    """`dbt docs generate` for the configured target; returns the site's index.html.
+
+    On DuckDB the catalog is read from a copy of the published warehouse: dbt-duckdb opens its file for
+    writing, which would lock out the dashboards reading the published one."""
+    from shelfcast.warehouse import duckdb_path, install_duckdb_extensions
+
+    target = settings.data_dir.resolve() / "dbt" / settings.warehouse_target.value / "target"
+    if settings.warehouse_target.value != "duckdb":
+        run_dbt(settings, ["docs", "generate"])
+        return target / "index.html"
+    published = duckdb_path(settings)
+    if not published.exists():
+        raise ShelfcastError(
+            f"the warehouse {published} does not exist", hint="run `shelfcast transform` first"
+        )
+    install_duckdb_extensions()
+    with tempfile.TemporaryDirectory(prefix="shelfcast-docs-") as folder:
+        copy = Path(folder) / published.name
+        shutil.copyfile(published, copy)
+        try:
+            run_dbt(settings, ["docs", "generate"], copy)
+        finally:
+            _close_dbt_duckdb()
+    return target / "index.html"
+
+
+def load_lake_into_redshift(settings: Settings) -> DbtResult:
+    """Export the lake for COPY (Spark), then load it with the run-operation `load_lake_into_redshift`."""
+    from shelfcast.redshift import export_lake_for_redshift
+    from shelfcast.spark import get_spark
+
+    if not settings.lake.startswith(("s3a://", "s3://", "s3n://")):
+        raise ShelfcastError(
+            f"Redshift loads the lake from S3, but the lake is {settings.lake}",
+            hint="set lake_uri to s3a://bucket/prefix (and ingest there)",
+        )
+    if not settings.redshift_iam_role:
+        raise ShelfcastError(
+            "no IAM role for Redshift's COPY", hint="set redshift_iam_role (SHELFCAST_REDSHIFT_IAM_ROLE)"
+        )
+    loads = export_lake_for_redshift(get_spark(settings, "shelfcast-redshift-export"), settings, print)
+    return run_dbt(settings, redshift_load_operation(loads, settings.redshift_iam_role))
+
+
+def redshift_load_operation(loads: list[RedshiftLoad], iam_role: str, dry_run: bool = False) -> list[str]:
+    arguments = {"tables": [load.as_macro_argument() for load in loads], "iam_role": iam_role}
+    if dry_run:
+        arguments["dry_run"] = True
+    return ["run-operation", "load_lake_into_redshift", "--args", json.dumps(arguments)]
 
 
 def _close_dbt_duckdb() -> None:

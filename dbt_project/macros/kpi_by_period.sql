@@ -29,9 +29,9 @@ by_period as (
         sum(kpi_daily.revenue) as revenue,
         sum(kpi_daily.gross_margin) as gross_margin,
         sum(kpi_daily.cost_of_goods) as cost_of_goods,
-        sum(kpi_daily.units) as units,
+        cast(sum(kpi_daily.units) as bigint) as units,
         sum(kpi_daily.orders) as orders,
-        sum(kpi_daily.order_lines) as order_lines
+        cast(sum(kpi_daily.order_lines) as bigint) as order_lines
 
     from kpi_daily
 

@@ -1,7 +1,7 @@
 {#- Engines that read the lake in place but know tables only by name (Spark) get every source registered as
     an external Delta table `lake.<identifier>` at its lake location, before any model runs. DuckDB reads the
     locations directly (meta.external_location); PostgreSQL and Redshift have the data loaded instead
-    (`shelfcast warehouse load`, load_lake_to_redshift). -#}
+    (shelfcast/warehouse.py's COPY; the load_lake_into_redshift run-operation). -#}
 {% macro register_lake_sources() %}
     {{ return(adapter.dispatch('register_lake_sources')()) }}
 {% endmacro %}
@@ -26,7 +26,7 @@
 {#- A source's lake folder, from the delta_scan('…') of its external_location. -#}
 {% macro lake_location(source) %}
     {% set meta = source.meta or source.config.meta %}
-    {% set found = modules.re.search("delta_scan\('([^']+)'\)", meta.external_location) %}
+    {% set found = modules.re.search("delta_scan[(]'([^']+)'[)]", meta.external_location) %}
     {% if not found %}
         {{ exceptions.raise_compiler_error(
             "source " ~ source.source_name ~ "." ~ source.name ~ " has no delta_scan('...') external_location") }}

@@ -2,6 +2,6 @@
 {% macro safe_divide(numerator, denominator) %}
     case
         when {{ denominator }} is null or {{ denominator }} = 0 then null
-        else cast({{ numerator }} as {{ dbt.type_float() }}) / {{ denominator }}
+        else cast({{ numerator }} as {{ type_double() }}) / {{ denominator }}
     end
 {% endmacro %}

@@ -24,7 +24,7 @@ received_by_day as (
         store_code,
         product_code,
         received_date,
-        sum(quantity_received) as units_received
+        cast(sum(quantity_received) as bigint) as units_received
 
     from goods_receipts
     group by store_code, product_code, received_date
@@ -65,11 +65,11 @@ final as (
     select
         *,
         -- mean daily units sold over the 28 snapshots up to the day: the demand stock has to cover
-        avg(units_sold) over (
+        cast(avg(units_sold) over (
             partition by store_code, product_code
             order by snapshot_date
             rows between 27 preceding and current row
-        ) as mean_daily_units_28d
+        ) as {{ type_double() }}) as mean_daily_units_28d
 
     from positions
 

@@ -185,11 +185,11 @@ lagged as (
         -- double everywhere (PostgreSQL's avg of integers is numeric)
         cast(avg(units) over (
             partition by store_code, product_code order by date_day rows between 7 preceding and 1 preceding
-        ) as {{ dbt.type_float() }}) as units_mean_7,
+        ) as {{ type_double() }}) as units_mean_7,
         cast(avg(units) over (
             partition by store_code, product_code order by date_day rows between 28 preceding and 1 preceding
-        ) as {{ dbt.type_float() }}) as units_mean_28,
-        row_number() over (partition by store_code, product_code order by date_day) - 1
+        ) as {{ type_double() }}) as units_mean_28,
+        cast(row_number() over (partition by store_code, product_code order by date_day) - 1 as integer)
             as days_since_first_sale
 
     from joined

@@ -26,7 +26,7 @@ final as (
         {{ truncate_date('month', 'sold_on') }} as sold_month,
         -- Each line carries its share of its order, so summing it over any slice (store, region,
         -- category) counts orders exactly where an order is whole and apportions it where it is split.
-        1.0 / count(*) over (partition by order_id) as order_share
+        cast(1.0 / count(*) over (partition by order_id) as {{ type_double() }}) as order_share
 
     from order_lines
 

@@ -24,10 +24,10 @@ daily as (
         sold_on,
         store_code,
         category,
+        cast(sum(quantity) as bigint) as units,
         sum(revenue) as revenue,
         sum(gross_margin) as gross_margin,
         sum(cost_of_goods) as cost_of_goods,
-        sum(quantity) as units,
         sum(order_share) as orders,
         count(*) as order_lines
 

@@ -1,0 +1,141 @@
+"""The Redshift target: the whole project compiles with dbt-redshift (its driver, its introspection) against
+PostgreSQL as the stand-in, and the lake's export for `COPY … FORMAT AS PARQUET` holds exactly each Delta
+table's current rows, with a manifest COPY can read and the load statements the run-operation issues."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pyarrow.parquet as pq
+import pytest
+from deltalake import DeltaTable
+
+from shelfcast.config import Settings, WarehouseTarget
+from shelfcast.dbt import redshift_load_operation, run_dbt
+from shelfcast.errors import ShelfcastError
+from shelfcast.redshift import export_lake_for_redshift, s3_url
+from shelfcast.warehouse import lake_tables
+from tests.dbt.conftest import warehouse_settings
+from tests.redshift_wire import RedshiftWireRelay
+from tests.support import LandedLake
+from tests.synthetic.test_erp_postgres import pg_url  # noqa: F401 - the fixture
+
+pytestmark = [pytest.mark.postgres]
+
+# no "shelfcast" in it: dbt masks the secret password (here "shelfcast") wherever it appears in output
+ROLE = "arn:aws:iam::123456789012:role/lake-copy"
+
+
+@pytest.fixture(scope="module")
+def redshift_env(pg_url: str) -> Iterator[dict[str, str]]:  # noqa: F811 - the fixture
+    """The redshift profile's variables, pointing at the relay in front of the local PostgreSQL."""
+    url = urlparse(pg_url)
+    relay = RedshiftWireRelay(url.hostname or "127.0.0.1", url.port or 5432)
+    yield {
+        "REDSHIFT_HOST": "127.0.0.1",
+        "REDSHIFT_PORT": str(relay.port),
+        # scripts/postgres.sh creates this md5-authenticated role for dbt-redshift's driver
+        "REDSHIFT_USER": "shelfcast_redshift",
+        "DBT_ENV_SECRET_REDSHIFT_PASSWORD": url.password or "",
+        "REDSHIFT_DATABASE": url.path.lstrip("/"),
+        "REDSHIFT_SSLMODE": "disable",
+    }
+    relay.close()
+
+
+def _redshift_settings(settings: Settings, data_dir: Path) -> Settings:
+    return settings.model_copy(update={"data_dir": data_dir, "warehouse_target": WarehouseTarget.redshift})
+
+
+def test_project_compiles_on_redshift(
+    redshift_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in redshift_env.items():
+        monkeypatch.setenv(key, value)
+    settings = _redshift_settings(Settings(), tmp_path)
+    result = run_dbt(settings, ["compile"])
+    compiled = tmp_path / "dbt" / "redshift" / "target" / "compiled" / "shelfcast" / "dbt_project" / "models"
+    models = {path.stem for path in compiled.rglob("*.sql") if path.parent.name != "__sources.yml"}
+    assert {"fct_daily_sales", "mart_kpi_daily", "int_sales__features", "dim_date"} <= models
+    assert result.nodes > 200
+    # fresh warehouse: the incremental fact compiles as its first, full build
+    assert "delete from" not in (compiled / "marts" / "fct_daily_sales.sql").read_text().lower()
+
+
+@pytest.mark.spark
+def test_lake_export_holds_each_tables_current_rows(
+    spark, landed: LandedLake, redshift_env: dict[str, str], tmp_path: Path, monkeypatch, capfd
+) -> None:
+    settings = warehouse_settings(landed, tmp_path)
+    lines: list[str] = []
+    loads = export_lake_for_redshift(spark, settings, lines.append)
+    tables = lake_tables(settings)
+    assert {load.table for load in loads} == set(tables)
+    for load in loads:
+        delta = DeltaTable(tables[load.table])
+        assert load.version == delta.version()
+        manifest = json.loads(Path(load.manifest.removeprefix("file:")).read_text())
+        files = [Path(entry["url"].removeprefix("file:")) for entry in manifest["entries"]]
+        assert files, load.table
+        for entry, file in zip(manifest["entries"], files, strict=True):
+            assert entry["mandatory"] is True
+            assert entry["meta"]["content_length"] == file.stat().st_size
+        exported = pq.ParquetDataset(files).read()
+        current = delta.to_pyarrow_table()
+        assert exported.num_rows == current.num_rows == load.rows, load.table
+        # the partition column lives in folder names in the lake; COPY needs it inside the files
+        assert sorted(exported.column_names) == sorted(current.column_names)
+        assert [name for name, _ in load.columns] == exported.column_names
+    stores = next(load for load in loads if load.table == "erp_stores")
+    exported = pq.ParquetDataset(
+        [
+            Path(e["url"].removeprefix("file:"))
+            for e in json.loads(Path(stores.manifest.removeprefix("file:")).read_text())["entries"]
+        ]
+    ).read()
+    current = DeltaTable(tables["erp_stores"]).to_pyarrow_table().select(exported.column_names)
+    key = [("store_code", "ascending"), ("business_date", "ascending")]
+    assert exported.sort_by(key).to_pylist() == current.sort_by(key).to_pylist()
+
+    # unchanged tables are not exported again
+    again: list[str] = []
+    assert export_lake_for_redshift(spark, settings, again.append) == loads
+    assert all("reused" in line for line in again)
+
+    # the statements the run-operation issues, printed instead of run
+    for key_name, value in redshift_env.items():
+        monkeypatch.setenv(key_name, value)
+    redshift = _redshift_settings(settings, tmp_path)
+    capfd.readouterr()
+    run_dbt(redshift, redshift_load_operation(loads, ROLE, dry_run=True))
+    printed = capfd.readouterr().out
+    statements = [line.strip() for line in printed.splitlines() if line.strip().endswith(";")]
+    expected = ["create schema if not exists lake;"]
+    for load in loads:
+        loading = f'lake."{load.table}__loading"'
+        columns = ", ".join(f'"{name}" {kind}' for name, kind in load.columns)
+        expected += [
+            "begin;",
+            f"drop table if exists {loading};",
+            f"create table {loading} ({columns});",
+            f"copy {loading} from '{load.manifest}' iam_role '{ROLE}' format as parquet manifest;",
+            f'drop table if exists lake."{load.table}" cascade;',
+            f'alter table {loading} rename to "{load.table}";',
+            "commit;",
+        ]
+    assert statements == expected
+
+    with pytest.raises(
+        ShelfcastError, match=r"run-operation failed: operation macro\.shelfcast\.load_lake_into_redshift"
+    ):
+        run_dbt(redshift, redshift_load_operation(loads, "", dry_run=True))
+    captured = capfd.readouterr()
+    assert "no IAM role given" in captured.out + captured.err
+
+
+def test_s3a_objects_are_named_for_copy() -> None:
+    assert s3_url("s3a://bucket/lake/export/x.json") == "s3://bucket/lake/export/x.json"
+    assert s3_url("s3://bucket/x") == "s3://bucket/x"
