@@ -14,7 +14,7 @@ import pytest
 from deltalake import DeltaTable
 
 from shelfcast.config import Settings, WarehouseTarget
-from shelfcast.dbt import redshift_load_operation, run_dbt
+from shelfcast.dbt import load_lake_into_redshift, redshift_load_operation, run_dbt
 from shelfcast.errors import ShelfcastError
 from shelfcast.redshift import export_lake_for_redshift, s3_url
 from shelfcast.warehouse import lake_tables
@@ -139,3 +139,12 @@ def test_lake_export_holds_each_tables_current_rows(
 def test_s3a_objects_are_named_for_copy() -> None:
     assert s3_url("s3a://bucket/lake/export/x.json") == "s3://bucket/lake/export/x.json"
     assert s3_url("s3://bucket/x") == "s3://bucket/x"
+
+
+def test_redshift_load_refuses_a_lake_off_s3_or_without_a_role(tmp_path: Path) -> None:
+    local = Settings(data_dir=tmp_path, warehouse_target=WarehouseTarget.redshift, redshift_iam_role=ROLE)
+    with pytest.raises(ShelfcastError, match="Redshift loads the lake from S3"):
+        load_lake_into_redshift(local)
+    on_s3 = local.model_copy(update={"lake_uri": "s3a://bucket/lake", "redshift_iam_role": None})
+    with pytest.raises(ShelfcastError, match="no IAM role"):
+        load_lake_into_redshift(on_s3)
