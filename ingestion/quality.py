@@ -143,11 +143,13 @@ def validate(frame: DataFrame, dataset: str, data_dir: Path) -> Verdict:
 
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
         context.variables.save()
+    # One data source per dataset and engine: add_or_update re-creates a data source without its assets,
+    # which would orphan the stored checkpoint of any other dataset sharing it (in this run or the next).
     if rows <= PANDAS_MAX_ROWS:
-        source = context.data_sources.add_or_update_pandas(name="lake_pandas")
+        source = context.data_sources.add_or_update_pandas(name=f"lake_pandas_{dataset}")
         data = frame.toPandas()
     else:
-        source = context.data_sources.add_or_update_spark(name="lake_spark")
+        source = context.data_sources.add_or_update_spark(name=f"lake_spark_{dataset}")
         data = frame
     asset = next((a for a in source.assets if a.name == dataset), None) or source.add_dataframe_asset(
         name=dataset
@@ -157,11 +159,12 @@ def validate(frame: DataFrame, dataset: str, data_dir: Path) -> Verdict:
     expectations = suite(dataset)
     checks = context.suites.add_or_update(gx.ExpectationSuite(name=dataset, expectations=expectations))
     definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=f"{dataset}_{source.name}", data=batch, suite=checks)
+        gx.ValidationDefinition(name=source.name, data=batch, suite=checks)
     )
     checkpoint = context.checkpoints.add_or_update(
         gx.Checkpoint(
-            name=dataset,
+            # one per engine, like its data source, so switching engine never loads the other's
+            name=source.name,
             validation_definitions=[definition],
             actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
             result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [PARTITION]},
