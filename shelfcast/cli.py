@@ -309,7 +309,7 @@ def docs(
 
     settings = _settings()
     index = generate_docs(settings)
-    console.print(f"dbt docs: {index.as_uri()}", highlight=False)
+    console.print(f"dbt docs: {index.as_uri()}", highlight=False, soft_wrap=True)
     if serve:
         import functools
         from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
