@@ -26,7 +26,7 @@ from benchmarks.ingest import sources_for
 from ingestion.lake import Lake, Zone
 from ingestion.run import SourceName, ingest
 from shelfcast.config import Settings, WarehouseTarget, load_settings
-from shelfcast.dbt import DbtResult, build_warehouse, run_dbt
+from shelfcast.dbt import build_warehouse, dbt_artefacts, run_in_duckdb_build
 from shelfcast.spark import get_spark
 from tests.support import start_rest_server
 
@@ -76,18 +76,6 @@ def replay_in_duckdb(target_dir: Path, lake_root: str) -> float:
     return seconds
 
 
-def run_models_only(settings: Settings) -> DbtResult:
-    """`dbt run --full-refresh` (models only, no tests, as the replay) into a copy of the warehouse."""
-    from shelfcast.dbt import _close_dbt_duckdb
-    from shelfcast.warehouse import duckdb_build
-
-    with duckdb_build(settings) as building:
-        try:
-            return run_dbt(settings, ["run", "--full-refresh"], building)
-        finally:
-            _close_dbt_duckdb()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", nargs="+", default=["s"])
@@ -115,8 +103,9 @@ def main() -> None:
             full = build_warehouse(settings, full_refresh=True)
             record(scale, engine, "full build s", f"{full.seconds:.1f}")
             if engine == "duckdb":
-                models = run_models_only(settings)
-                replay = replay_in_duckdb(data_dir / "dbt" / "duckdb" / "target", str(lake.lake))
+                # models only, no tests, as the replay runs only models
+                models = run_in_duckdb_build(settings, ["run", "--full-refresh"])
+                replay = replay_in_duckdb(dbt_artefacts(settings) / "target", str(lake.lake))
                 record(scale, engine, "dbt run (models) s", f"{models.seconds:.1f}")
                 record(scale, engine, "same SQL straight in DuckDB s", f"{replay:.1f}")
                 record(scale, engine, "dbt / straight ratio", f"{models.seconds / replay:.2f}")

@@ -66,6 +66,12 @@ def _patched_environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def dbt_artefacts(settings: Settings) -> Path:
+    """dbt's target and log folders live here, per data dir and target, so two runs (two targets, two data
+    dirs) never share manifests, run results or partial-parse state."""
+    return settings.data_dir.resolve() / "dbt" / settings.warehouse_target.value
+
+
 def run_dbt(settings: Settings, args: list[str], duckdb_file: Path | None = None) -> DbtResult:
     """Invoke dbt with the example profile and our settings; raise naming the nodes that failed."""
     import time
@@ -87,12 +93,10 @@ def run_dbt(settings: Settings, args: list[str], duckdb_file: Path | None = None
                     settings.warehouse_target.value,
                     "--vars",
                     json.dumps({"lake_root": lake_root(settings)}),
-                    # per data dir and target, so two runs (two targets, two data dirs) never share
-                    # manifests, run results or partial-parse state
                     "--target-path",
-                    str(settings.data_dir.resolve() / "dbt" / settings.warehouse_target.value / "target"),
+                    str(dbt_artefacts(settings) / "target"),
                     "--log-path",
-                    str(settings.data_dir.resolve() / "dbt" / settings.warehouse_target.value / "logs"),
+                    str(dbt_artefacts(settings) / "logs"),
                 ]
             )
     seconds = time.perf_counter() - started
@@ -143,8 +147,6 @@ def _node_name(node: object) -> str:
 def build_warehouse(settings: Settings, select: str | None = None, full_refresh: bool = False) -> DbtResult:
     """Source freshness, then `dbt build`, on the configured target; on DuckDB in a copy swapped in only
     when everything passed. A stale or missing source stops the build before any model runs."""
-    from shelfcast.warehouse import duckdb_build, install_duckdb_extensions
-
     args = ["build", *(["--select", select] if select else []), *(["--full-refresh"] if full_refresh else [])]
     if settings.warehouse_target.value == "redshift":
         load_lake_into_redshift(settings)
@@ -166,13 +168,21 @@ def build_warehouse(settings: Settings, select: str | None = None, full_refresh:
     if settings.warehouse_target.value != "duckdb":
         run_dbt(settings, ["source", "freshness"])
         return run_dbt(settings, args)
+    return run_in_duckdb_build(settings, ["source", "freshness"], args)
+
+
+def run_in_duckdb_build(settings: Settings, *commands: list[str]) -> DbtResult:
+    """dbt commands, in order, in a copy of the DuckDB warehouse swapped in only when all of them passed;
+    the last command's result."""
+    from shelfcast.warehouse import duckdb_build, install_duckdb_extensions
+
     install_duckdb_extensions()
     with duckdb_build(settings) as building:
         try:
-            run_dbt(settings, ["source", "freshness"], building)
-            return run_dbt(settings, args, building)
+            results = [run_dbt(settings, command, building) for command in commands]
         finally:
             _close_dbt_duckdb()
+    return results[-1]
 
 
 def generate_docs(settings: Settings) -> Path:
@@ -182,7 +192,7 @@ def generate_docs(settings: Settings) -> Path:
     writing, which would lock out the dashboards reading the published one."""
     from shelfcast.warehouse import duckdb_path, install_duckdb_extensions
 
-    target = settings.data_dir.resolve() / "dbt" / settings.warehouse_target.value / "target"
+    target = dbt_artefacts(settings) / "target"
     if settings.warehouse_target.value != "duckdb":
         run_dbt(settings, ["docs", "generate"])
         return target / "index.html"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+import pandas as pd
 import pytest
 
 from shelfcast.config import Settings
@@ -21,6 +23,15 @@ class BuiltWarehouse:
     @property
     def path(self) -> Path:
         return duckdb_path(self.settings)
+
+
+def query(path: Path, sql: str) -> pd.DataFrame:
+    """`sql` on a DuckDB warehouse file, opened read-only and closed again."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
 
 
 def warehouse_settings(landed: LandedLake, data_dir: Path) -> Settings:

@@ -9,13 +9,13 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
 from ingestion.run import SourceName, ingest
 from shelfcast.dbt import build_warehouse
 from shelfcast.warehouse import duckdb_path
+from tests.dbt.conftest import query
 from tests.support import lake_settings, start_rest_server
 
 pytestmark = pytest.mark.spark
@@ -64,14 +64,6 @@ def raw_sales(sources: Path) -> pd.DataFrame:
     return sales
 
 
-def warehouse_query(path: Path, sql: str) -> pd.DataFrame:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).df()
-    finally:
-        con.close()
-
-
 def as_days(values: pd.Index) -> pd.Index:
     return pd.DatetimeIndex(pd.to_datetime(values)).astype("datetime64[ns]")
 
@@ -86,7 +78,7 @@ def test_kpi_marts_match_pandas_over_the_raw_files(clean_warehouse: Path, clean_
         .agg(revenue=("line_amount", "sum"), units=("quantity", "sum"))
         .sort_index()
     )
-    daily = warehouse_query(
+    daily = query(
         clean_warehouse,
         "select region_code, category, sum(revenue) as revenue, sum(units) as units "
         "from mart_kpi_daily group by all",
@@ -100,7 +92,7 @@ def test_kpi_marts_match_pandas_over_the_raw_files(clean_warehouse: Path, clean_
         revenue=("line_amount", "sum"), orders=("transaction_id", "nunique")
     )
     per_day["average_order_value"] = per_day["revenue"] / per_day["orders"]
-    mart_day = warehouse_query(
+    mart_day = query(
         clean_warehouse,
         "select date_day as day, region_code, sum(revenue) as revenue, sum(orders) as orders, "
         "sum(revenue) / sum(orders) as average_order_value "
@@ -115,7 +107,7 @@ def test_kpi_marts_match_pandas_over_the_raw_files(clean_warehouse: Path, clean_
     # monthly mart: revenue per month and category
     sales["month"] = sales["day"].dt.to_period("M").dt.to_timestamp()
     per_month = sales.groupby(["month", "category"])["line_amount"].sum().sort_index()
-    mart_month = warehouse_query(
+    mart_month = query(
         clean_warehouse,
         "select period_start as month, category, sum(revenue) as line_amount "
         "from mart_kpi_monthly group by all",

@@ -46,6 +46,11 @@ def redshift_env(pg_url: str) -> Iterator[dict[str, str]]:  # noqa: F811 - the f
     relay.close()
 
 
+def local(url: str) -> Path:
+    """A manifest URL of the local test lake (Hadoop writes file:/…) as a path."""
+    return Path(url.removeprefix("file:"))
+
+
 def _redshift_settings(settings: Settings, data_dir: Path) -> Settings:
     return settings.model_copy(update={"data_dir": data_dir, "warehouse_target": WarehouseTarget.redshift})
 
@@ -77,8 +82,8 @@ def test_lake_export_holds_each_tables_current_rows(
     for load in loads:
         delta = DeltaTable(tables[load.table])
         assert load.version == delta.version()
-        manifest = json.loads(Path(load.manifest.removeprefix("file:")).read_text())
-        files = [Path(entry["url"].removeprefix("file:")) for entry in manifest["entries"]]
+        manifest = json.loads(local(load.manifest).read_text())
+        files = [local(entry["url"]) for entry in manifest["entries"]]
         assert files, load.table
         for entry, file in zip(manifest["entries"], files, strict=True):
             assert entry["mandatory"] is True
@@ -91,10 +96,7 @@ def test_lake_export_holds_each_tables_current_rows(
         assert [name for name, _ in load.columns] == exported.column_names
     stores = next(load for load in loads if load.table == "erp_stores")
     exported = pq.ParquetDataset(
-        [
-            Path(e["url"].removeprefix("file:"))
-            for e in json.loads(Path(stores.manifest.removeprefix("file:")).read_text())["entries"]
-        ]
+        [local(e["url"]) for e in json.loads(local(stores.manifest).read_text())["entries"]]
     ).read()
     current = DeltaTable(tables["erp_stores"]).to_pyarrow_table().select(exported.column_names)
     key = [("store_code", "ascending"), ("business_date", "ascending")]

@@ -19,17 +19,9 @@ from ingestion.run import SourceName, ingest
 from shelfcast.dbt import build_warehouse, generate_docs
 from shelfcast.errors import ShelfcastError
 from shelfcast.warehouse import duckdb_path
-from tests.dbt.conftest import BuiltWarehouse, warehouse_settings
+from tests.dbt.conftest import BuiltWarehouse, query, warehouse_settings
 
 pytestmark = pytest.mark.spark
-
-
-def query(path: Path, sql: str) -> pd.DataFrame:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).df()
-    finally:
-        con.close()
 
 
 def latest(frame: pd.DataFrame) -> pd.DataFrame:
