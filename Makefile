@@ -29,6 +29,7 @@ demo: $(STAMP) system
 	$(BIN)/shelfcast generate
 	scripts/with-sources-server.sh $(BIN)/shelfcast ingest
 	$(BIN)/shelfcast transform
+	$(BIN)/shelfcast forecast
 	$(BIN)/shelfcast docs
 
 test: $(STAMP) system lint

@@ -111,7 +111,7 @@ def publish(
     spark = raw.sparkSession
     if not dates:
         return []
-    clean = cleaned.clean.persist()
+    cached_clean = clean = cleaned.clean.persist()
     try:
         verdict = validate(clean, dataset, data_dir)
         for warning in verdict.warnings:
@@ -130,9 +130,11 @@ def publish(
         lake.replace_partitions(raw, Zone.raw, dataset, dates)
         lake.replace_partitions(quarantine, Zone.quarantine, QUARANTINE_TABLE, dates, {"dataset": dataset})
         lake.replace_partitions(clean, Zone.clean, dataset, published)
+        # while the cleaning's cached sort is still there to read from
+        deduplicated = {r[PARTITION]: int(r["rows_deduplicated"]) for r in cleaned.duplicates.collect()}
     finally:
+        cached_clean.unpersist()  # before the caches it was built on (see Cleaned.release)
         cleaned.release()
-        clean.unpersist()
 
     # Counted from what was committed, so the audit can only reconcile if the lake does.
     date_filter = F.col(PARTITION).isin(dates)
@@ -149,13 +151,12 @@ def publish(
     audit = (
         rows_in.join(rows_clean, PARTITION, "left")
         .join(quarantined, PARTITION, "left")
-        .join(cleaned.duplicates, PARTITION, "left")
-        .fillna(0, ["rows_clean", "rows_quarantined", "rows_deduplicated"])
+        .fillna(0, ["rows_clean", "rows_quarantined"])
     )
     rows = []
     for row in audit.collect():
         day = row[PARTITION]
-        counts = (row["rows_clean"], int(row["rows_deduplicated"]), row["rows_quarantined"])
+        counts = (row["rows_clean"], deduplicated.get(day, 0), row["rows_quarantined"])
         rows.append(
             {
                 "dataset": dataset,

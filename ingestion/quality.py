@@ -6,7 +6,9 @@ broke it: their clean partitions keep what they held, their rows go to quarantin
 critical expectation (schema) rejects every batch of the run. `warning` failures are logged and recorded in
 the audit. Data Docs (HTML) are rebuilt under `<data_dir>/quality/gx/uncommitted/data_docs/local_site/`.
 
-Small batches are validated on pandas (GE's pandas engine answers in milliseconds); large ones on Spark.
+Runs of up to PANDAS_MAX_ROWS rows are validated on pandas, larger ones on Spark: on 375 k POS lines GX's
+pandas engine took 4 s where its Spark engine took 57 s (one Spark job per metric). File sources land in
+chunks of `ingest_chunk_mb`, which keeps a chunk of POS lines under the limit.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from ingestion.lake import PARTITION
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-PANDAS_MAX_ROWS = 200_000
+PANDAS_MAX_ROWS = 2_000_000
 CRITICAL, WARNING = "critical", "warning"
 
 

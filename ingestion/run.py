@@ -17,7 +17,14 @@ from ingestion.cleaning.pos import clean_pos_lines
 from ingestion.cleaning.tables import TableSpec, clean_table
 from ingestion.datasets import API_TABLES, ERP_TABLES, INVENTORY
 from ingestion.lake import PARTITION, Lake, Zone
-from ingestion.sources.files import INVENTORY_SNAPSHOTS, POS_LINES, FileDataset, parsed_files
+from ingestion.sources.files import (
+    INVENTORY_SNAPSHOTS,
+    POS_LINES,
+    FileDataset,
+    SourceFile,
+    list_files,
+    parsed_files,
+)
 from ingestion.sources.jdbc import erp_source, read_table
 from ingestion.sources.rest import RestSource
 from shelfcast.errors import ShelfcastError
@@ -107,9 +114,67 @@ def land_files(
     ingested_at: dt.datetime,
     log: Progress,
 ) -> Publication:
-    """A file dataset's days: refused files fail their day, every other day is landed."""
+    """A file dataset's days, in chunks of whole days: refused files fail their day, every other day
+    is landed. Each chunk is committed on its own, so a long history never has to fit in memory."""
     started = time.perf_counter()
-    parsed = parsed_files(spark, str(settings.sources_path.resolve()), dataset, dates).persist()
+    root = str(settings.sources_path.resolve())
+    chunks = chunk_by_days(
+        list_files(spark, root, dataset, dates), dataset, int(settings.ingest_chunk_mb * 2**20)
+    )
+    audit: list[dict[str, object]] = []
+    failures: list[str] = []
+    for number, chunk in enumerate(chunks, start=1):
+        chunk_started = time.perf_counter()
+        chunk_audit, chunk_failures = _land_file_chunk(
+            spark, lake, settings, dataset, chunk, ingested_at, log
+        )
+        audit += chunk_audit
+        failures += chunk_failures
+        if len(chunks) > 1:
+            days = sorted({d for f in chunk if (d := dataset.business_date(f.uri))})
+            span = f"{days[0]} .. {days[-1]}" if days else "files without a date"
+            log(
+                f"  {dataset.name} chunk {number}/{len(chunks)} ({span}): "
+                f"{sum(int(row['rows_in']) for row in chunk_audit):,} rows in "
+                f"{time.perf_counter() - chunk_started:.1f} s"
+            )
+    publication = Publication(dataset.name, audit, failures)
+    _log_publication(log, publication, time.perf_counter() - started)
+    return publication
+
+
+def chunk_by_days(files: list[SourceFile], dataset: FileDataset, budget: int) -> list[list[SourceFile]]:
+    """Files grouped into chunks of whole business days of about `budget` bytes (a day is never split:
+    its batch is replaced in one commit). Files without a recognisable date form a chunk of their own."""
+    by_day: dict[dt.date | None, list[SourceFile]] = {}
+    for file in files:
+        by_day.setdefault(dataset.business_date(file.uri), []).append(file)
+    chunks: list[list[SourceFile]] = [by_day.pop(None)] if None in by_day else []
+    current: list[SourceFile] = []
+    size = 0
+    for day in sorted(d for d in by_day if d is not None):
+        day_files = by_day[day]
+        if current and size + sum(f.size for f in day_files) > budget:
+            chunks.append(current)
+            current, size = [], 0
+        current += day_files
+        size += sum(f.size for f in day_files)
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _land_file_chunk(
+    spark: SparkSession,
+    lake: Lake,
+    settings: Settings,
+    dataset: FileDataset,
+    files: list[SourceFile],
+    ingested_at: dt.datetime,
+    log: Progress,
+) -> tuple[list[dict[str, object]], list[str]]:
+    """The chunk's audit rows, and the files it refused."""
+    parsed = parsed_files(spark, str(settings.sources_path.resolve()), dataset, files).persist()
     try:
         problems = parsed.where(F.col("file_error").isNotNull() | F.col("business_date").isNull()).collect()
         failures = [
@@ -121,9 +186,7 @@ def land_files(
         seen = {r.business_date for r in parsed.select("business_date").distinct().collect()}
         days = sorted(dt.date.fromisoformat(d) for d in seen - refused if d)
         if not days:
-            publication = Publication(dataset.name, failures=failures)
-            _log_publication(log, publication, time.perf_counter() - started)
-            return publication
+            return [], failures
         rows = parsed.where(
             F.col("file_error").isNull()
             & F.col("source_line").isNotNull()
@@ -145,9 +208,7 @@ def land_files(
         lake_raw.unpersist()
     finally:
         parsed.unpersist()
-    publication = Publication(dataset.name, audit, failures)
-    _log_publication(log, publication, time.perf_counter() - started)
-    return publication
+    return audit, failures
 
 
 def land_api(

@@ -298,6 +298,53 @@ def transform(
 
 
 @app.command()
+def forecast(
+    horizon: Annotated[
+        int | None, typer.Option(help="Days ahead to forecast [default: forecast_horizon, 28]")
+    ] = None,
+    cutoffs: Annotated[int, typer.Option(min=1, max=12, help="Backtest origins, one horizon apart")] = 3,
+) -> None:
+    """Backtest every model on the warehouse's sales features, forecast with the best one, and write the
+    forecasts (with 80 % and 95 % intervals), the accuracy and the feature importances back to the warehouse.
+
+    Every run is tracked in MLflow; the command prints how to open it.
+    """
+    from rich.table import Table
+
+    from ml.run import run_forecast, tracking_uri
+
+    settings = _settings(forecast_horizon=horizon)
+    console.print(f"Forecasting from the {settings.warehouse_target.value} warehouse", highlight=False)
+    outcome = run_forecast(settings, lambda line: console.print(line, highlight=False), cutoffs)
+    metrics = outcome.run.backtest.metrics
+    overall = metrics[(metrics["level"] == "series") & (metrics["horizon_bucket"] == "all")]
+    table = Table(title="Backtest, store × product × day (all cutoffs)")
+    for column in ("model", "RMSSE", "WAPE", "MASE", "MAE", "bias", "80 % cover", "95 % cover", "seconds"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for row in overall.sort_values("rmsse").itertuples(index=False):
+        table.add_row(
+            f"{row.model}{' (champion)' if row.model == outcome.run.champion else ''}",
+            f"{row.rmsse:.3f}",
+            f"{row.wape:.3f}",
+            f"{row.mase:.3f}",
+            f"{row.mae:.3f}",
+            f"{row.bias:+.3f}",
+            f"{getattr(row, 'coverage_80', float('nan')):.1%}",
+            f"{getattr(row, 'coverage_95', float('nan')):.1%}",
+            f"{outcome.run.backtest.seconds.get(row.model, 0.0):.1f}",
+        )
+    console.print(table)
+    uri = tracking_uri(settings)
+    console.print(
+        f"Forecast {outcome.series:,} series in {outcome.seconds:.1f} s; MLflow run {outcome.run_id}\n"
+        f"  open it: mlflow ui --backend-store-uri {uri} --port 5000, then "
+        f"http://127.0.0.1:5000/#/experiments/{outcome.experiment_id}/runs/{outcome.run_id}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
 def docs(
     serve: Annotated[
         bool, typer.Option("--serve", help="Serve the site on 127.0.0.1 until interrupted")

@@ -59,7 +59,12 @@ class Settings(BaseSettings):
         description="ARN of the IAM role Redshift assumes to COPY the lake from S3 (target redshift)",
     )
     scale: ScaleName = Field(ScaleName.s, description="Synthetic data size: xs, s, m or l")
-    seed: int = Field(42, ge=0, lt=2**63, description="Seed of the synthetic data; same seed, same bytes")
+    seed: int = Field(
+        42,
+        ge=0,
+        lt=2**63,
+        description="Seed of the synthetic data and of model training; same seed, same result",
+    )
     dirt_rate: float = Field(0.02, ge=0.0, le=0.5, description="Share of POS sale lines made dirty")
     erp_url: str | None = Field(
         None,
@@ -75,6 +80,18 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Extra Spark settings, e.g. spark.driver.memory or spark.hadoop.fs.s3a.* "
         "(a [spark_conf] table in the file; JSON in SHELFCAST_SPARK_CONF)",
+    )
+    mlflow_tracking_uri: str | None = Field(
+        None,
+        description="MLflow tracking server or store [default: sqlite:///<data_dir>/mlflow/mlflow.db, "
+        "artifacts beside it]",
+    )
+    forecast_horizon: int = Field(28, ge=1, le=366, description="Days ahead `shelfcast forecast` predicts")
+    ingest_chunk_mb: float = Field(
+        256,
+        gt=0,
+        description="File sources land in chunks of whole days of about this many MB of input, so "
+        "memory stays bounded however long the history",
     )
     jar_cache_dir: Path = Field(
         Path.home() / ".cache" / "shelfcast" / "ivy",

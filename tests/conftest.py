@@ -51,3 +51,13 @@ def landed(spark, xs_dataset: Path, rest_server: RestServer, tmp_path_factory) -
     settings = lake_settings(tmp_path_factory.mktemp("landed"), xs_dataset, rest_server.port)
     report = ingest(spark, settings, list(SourceName), None, print)
     return LandedLake(settings, report)
+
+
+@pytest.fixture(scope="session")
+def warehouse(landed: LandedLake, tmp_path_factory: pytest.TempPathFactory):
+    """The landed xs lake built into a DuckDB warehouse once per session; tests read the published file."""
+    from shelfcast.dbt import build_warehouse
+    from tests.dbt.conftest import BuiltWarehouse, warehouse_settings
+
+    settings = warehouse_settings(landed, tmp_path_factory.mktemp("warehouse"))
+    return BuiltWarehouse(settings, build_warehouse(settings))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pyspark.sql import Column
+from pyspark.sql import Column, Window
 from pyspark.sql import functions as F
 
 if TYPE_CHECKING:
@@ -25,7 +25,10 @@ class Cleaned:
     cached: tuple[DataFrame, ...] = ()  # intermediate results the three share; release() when written
 
     def release(self) -> None:
-        for frame in self.cached:
+        # Dependents first: unpersisting a cache that others were built on makes Spark re-plan and
+        # re-cache each of them, and those re-planned caches were never released (a long session slowed
+        # to a crawl re-planning them on every new cache).
+        for frame in reversed(self.cached):
             frame.unpersist()
 
 
@@ -80,3 +83,38 @@ def first_reason(*checks: tuple[Column, str]) -> Column:
 
 def _try_cast(column: Column, type_name: str) -> Column:
     return column.try_cast(type_name)
+
+
+@dataclass(frozen=True)
+class Deduplicated:
+    """Valid rows split by business key: one winner per key, the other rows as exact or conflicting
+    duplicates (both carrying `_winner_line`, the winner's source line)."""
+
+    winners: DataFrame
+    exact: DataFrame
+    conflicting: DataFrame
+    cached: DataFrame
+
+
+def deduplicate(valid: DataFrame, keys: list[str], content: str) -> Deduplicated:
+    """Keep the first row per `keys` in source order (file, then line): a deterministic winner.
+
+    `content` is a hash column telling an exact copy from a conflicting one. One window over the rows,
+    cached, feeds the winners and both kinds of duplicates. (Sorting only the keys that repeat, found with
+    a self-join, was tried: no faster at scale s, and the self-joins multiplied the size of the query plans
+    Spark analyses until a long session ran out of driver memory.)
+    """
+    first = Window.partitionBy(*keys).orderBy("source_file", "source_line")
+    ranked = (
+        valid.withColumn("_rank", F.row_number().over(first))
+        .withColumn("_winner_content", F.first(content).over(first))
+        .withColumn("_winner_line", F.first("source_line").over(first))
+        .persist()
+    )
+    losers = ranked.where(F.col("_rank") > 1)
+    return Deduplicated(
+        winners=ranked.where(F.col("_rank") == 1).drop("_rank", "_winner_content", "_winner_line"),
+        exact=losers.where(F.col(content) == F.col("_winner_content")),
+        conflicting=losers.where(F.col(content) != F.col("_winner_content")),
+        cached=ranked,
+    )

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pyspark.sql import Window
 from pyspark.sql import functions as F
 
 from ingestion.cleaning.common import (
@@ -36,6 +35,7 @@ from ingestion.cleaning.common import (
     Cleaned,
     blank_to_null,
     code,
+    deduplicate,
     first_reason,
     integer,
     money,
@@ -118,27 +118,22 @@ def clean_pos_lines(raw: DataFrame, stores: DataFrame, products: DataFrame) -> C
     refused = checked.where(F.col("reason").isNotNull())
     valid = checked.where(F.col("reason").isNull())
 
-    first = Window.partitionBy("business_date", "transaction_id", "line_number").orderBy(
-        "source_file", "source_line"
-    )
-    ranked = (
-        valid.withColumn("_rank", F.row_number().over(first))
-        .withColumn("_winner_hash", F.first("content_hash").over(first))
-        .withColumn("_winner_line", F.first("source_line").over(first))
-    )
-    winners = ranked.where(F.col("_rank") == 1)
-    losers = ranked.where(F.col("_rank") > 1)
-    exact = losers.where(F.col("content_hash") == F.col("_winner_hash"))
-    conflicting = losers.where(F.col("content_hash") != F.col("_winner_hash")).withColumns(
+    split = deduplicate(valid, ["business_date", "transaction_id", "line_number"], "content_hash")
+    conflicting = split.conflicting.withColumns(
         {
             "reason": F.lit("conflicting_duplicate"),
             "reason_detail": F.concat(F.lit("first seen at line "), F.col("_winner_line").cast("string")),
         }
     )
     quarantine = _quarantine_rows(refused).unionByName(_quarantine_rows(conflicting))
-    duplicates = exact.groupBy("business_date").agg(F.count(F.lit(1)).alias("rows_deduplicated"))
-    clean = _with_outliers(winners, products).select(*CLEAN_COLUMNS)
-    return Cleaned(clean=clean, quarantine=quarantine, duplicates=duplicates, cached=(checked,))
+    duplicates = split.exact.groupBy("business_date").agg(F.count(F.lit(1)).alias("rows_deduplicated"))
+    scored, sales = _with_outliers(split.winners, products)
+    return Cleaned(
+        clean=scored.select(*CLEAN_COLUMNS),
+        quarantine=quarantine,
+        duplicates=duplicates,
+        cached=(checked, split.cached, sales),
+    )
 
 
 def _typed(raw: DataFrame) -> DataFrame:
@@ -253,7 +248,7 @@ def _quarantine_rows(frame: DataFrame) -> DataFrame:
     )
 
 
-def _with_outliers(lines: DataFrame, products: DataFrame) -> DataFrame:
+def _with_outliers(lines: DataFrame, products: DataFrame) -> tuple[DataFrame, DataFrame]:
     """Robust z-score of log quantity: 0.6745 x (log q - median) / MAD, on sale lines of the day.
 
     The product's own median and MAD need OUTLIER_MIN_LINES sale lines that day; a thinner product is
@@ -264,7 +259,15 @@ def _with_outliers(lines: DataFrame, products: DataFrame) -> DataFrame:
     sales = (
         lines.where(F.col("transaction_type") == "SALE")
         .join(F.broadcast(categories), "product_code", "left")
-        .withColumn("_log_q", F.log(F.col("quantity")))
+        .select(
+            "business_date",
+            "product_code",
+            "_category",
+            "source_file",
+            "source_line",
+            F.log(F.col("quantity")).alias("_log_q"),
+        )
+        .persist()  # narrow, and read seven times below
     )
     levels = {
         "product": ["business_date", "product_code"],
@@ -303,6 +306,7 @@ def _with_outliers(lines: DataFrame, products: DataFrame) -> DataFrame:
         "source_line",
         F.round(F.lit(0.6745) * (F.col("_log_q") - median) / scale, 3).alias("outlier_score"),
     )
-    return lines.join(scores, ["business_date", "source_file", "source_line"], "left").withColumn(
+    scored_lines = lines.join(scores, ["business_date", "source_file", "source_line"], "left").withColumn(
         "is_outlier", F.coalesce(F.abs(F.col("outlier_score")) > OUTLIER_Z, F.lit(False))
     )
+    return scored_lines, sales

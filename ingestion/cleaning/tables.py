@@ -15,10 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pyspark.sql import Window
 from pyspark.sql import functions as F
 
-from ingestion.cleaning.common import LINEAGE, MONEY, Cleaned, blank_to_null, code, first_reason
+from ingestion.cleaning.common import (
+    LINEAGE,
+    MONEY,
+    Cleaned,
+    blank_to_null,
+    code,
+    deduplicate,
+    first_reason,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -87,29 +94,19 @@ def clean_table(raw: DataFrame, spec: TableSpec) -> Cleaned:
     )
     checked = checked.withColumn("reason_detail", F.when(F.col("reason").isNotNull(), detail)).persist()
     valid = checked.where(F.col("reason").isNull())
-    first = Window.partitionBy("business_date", *spec.key).orderBy("source_file", "source_line")
-    ranked = (
-        valid.withColumn("_rank", F.row_number().over(first))
-        .withColumn("_winner", F.first("_content").over(first))
-        .withColumn("_winner_line", F.first("source_line").over(first))
-    )
-    losers = ranked.where(F.col("_rank") > 1)
-    conflicting = losers.where(F.col("_content") != F.col("_winner")).withColumns(
+    split = deduplicate(valid, ["business_date", *spec.key], "_content")
+    conflicting = split.conflicting.withColumns(
         {
             "reason": F.lit("conflicting_duplicate"),
             "reason_detail": F.concat(F.lit("first seen at position "), F.col("_winner_line").cast("string")),
         }
     )
-    duplicates = (
-        losers.where(F.col("_content") == F.col("_winner"))
-        .groupBy("business_date")
-        .agg(F.count(F.lit(1)).alias("rows_deduplicated"))
-    )
+    duplicates = split.exact.groupBy("business_date").agg(F.count(F.lit(1)).alias("rows_deduplicated"))
     quarantine = _quarantine(checked.where(F.col("reason").isNotNull()), spec).unionByName(
         _quarantine(conflicting, spec)
     )
-    clean = ranked.where(F.col("_rank") == 1).select(*spec.columns, *LINEAGE, "business_date")
-    return Cleaned(clean=clean, quarantine=quarantine, duplicates=duplicates, cached=(checked,))
+    clean = split.winners.select(*spec.columns, *LINEAGE, "business_date")
+    return Cleaned(clean=clean, quarantine=quarantine, duplicates=duplicates, cached=(checked, split.cached))
 
 
 def _promote(frame: DataFrame, spec: TableSpec) -> DataFrame:

@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fnmatch import fnmatch
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 DELIMITERS = (",", ";", "\t", "|")
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d{1,2}$")
 _DECIMAL_POINT = re.compile(r"^-?\d+\.\d{1,2}$")
+OUTPUT_BATCH_ROWS = 65_536
+TASK_BYTES = 64 * 1024 * 1024  # of CSV per parse task
 
 
 class FileError(StrEnum):
@@ -122,20 +124,29 @@ def parse_schema(dataset: FileDataset) -> str:
 
 @dataclass
 class ParsedFile:
-    rows: list[dict[str, object]]
+    """One file's records, column by column: well-formed ones in `values`, the rest as raw text."""
+
+    lines: list[int] = field(default_factory=list)  # 1-based source line of each well-formed record
+    values: list[tuple[str, ...]] = field(default_factory=list)  # per dataset column, one value per record
+    bad_lines: list[int] = field(default_factory=list)
+    bad_records: list[str] = field(default_factory=list)  # records with the wrong number of fields
     error: FileError | None = None
     detail: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
     decimal_comma: bool = False
 
+    @property
+    def records(self) -> int:
+        return len(self.lines) + len(self.bad_lines)
+
 
 def parse_export(content: bytes, dataset: FileDataset, fallback_encoding: str) -> ParsedFile:
-    """Rows of one file with their 1-based line numbers (the header is line 1), or why it is refused."""
+    """Records of one file with their 1-based line numbers (the header is line 1), or why it is refused."""
     if not content.strip():
-        return ParsedFile([], FileError.empty_file, "the file has no header and no rows")
+        return ParsedFile(error=FileError.empty_file, detail="the file has no header and no rows")
     if _looks_binary(content):
-        return ParsedFile([], FileError.binary_content, "NUL or control bytes: not a text export")
+        return ParsedFile(error=FileError.binary_content, detail="NUL or control bytes: not a text export")
     try:
         text, encoding = content.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
@@ -145,40 +156,54 @@ def parse_export(content: bytes, dataset: FileDataset, fallback_encoding: str) -
     delimiter = _delimiter(header_line, dataset.columns)
     if delimiter is None:
         return ParsedFile(
-            [],
-            FileError.wrong_header,
-            f"line 1 is {header_line[:200]!r}; expected {','.join(dataset.columns)}",
-            encoding,
+            error=FileError.wrong_header,
+            detail=f"line 1 is {header_line[:200]!r}; expected {','.join(dataset.columns)}",
+            encoding=encoding,
         )
-    rows: list[dict[str, object]] = []
     width = len(dataset.columns)
+    good: list[list[str]] = []
+    parsed = ParsedFile(encoding=encoding, delimiter=delimiter)
+    last_bad = False
+    for line, fields in _records(text, delimiter):
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue  # blank lines carry nothing; they are not records
+        last_bad = len(fields) != width
+        if last_bad:
+            parsed.bad_lines.append(line)
+            parsed.bad_records.append(delimiter.join(fields))
+        else:
+            parsed.lines.append(line)
+            good.append(fields)
+    if last_bad and not content.endswith((b"\n", b"\r")):
+        return ParsedFile(
+            error=FileError.truncated_file,
+            detail=f"the file ends inside line {parsed.bad_lines[-1]} "
+            f"({len(parsed.bad_records[-1].split(delimiter))} of {width} fields, no final newline)",
+            encoding=encoding,
+            delimiter=delimiter,
+        )
+    parsed.values = list(zip(*good, strict=True)) if good else [() for _ in dataset.columns]
+    parsed.decimal_comma = _decimal_comma(
+        [parsed.values[dataset.columns.index(c)] for c in dataset.money_columns]
+    )
+    return parsed
+
+
+def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of every record after the header.
+
+    Exports without quotes or stray carriage returns (nearly all) are split directly, several times
+    faster than the csv module; anything else goes through it."""
+    if '"' not in text and "\r" not in (text := text.replace("\r\n", "\n")):
+        for number, line in enumerate(text.split("\n")[1:], start=2):
+            yield number, line.split(delimiter) if line else []
+        return
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     next(reader)
     line = reader.line_num
     for fields in reader:
         line += 1
-        if not fields or (len(fields) == 1 and not fields[0].strip()):
-            continue  # blank lines carry nothing; they are not rows
-        if len(fields) == width:
-            rows.append(dict(zip(dataset.columns, fields, strict=True), source_line=line))
-        else:
-            rows.append(
-                {
-                    "source_line": line,
-                    "row_error": "wrong_field_count",
-                    "raw_record": delimiter.join(fields),
-                }
-            )
-    if rows and rows[-1].get("row_error") and not content.endswith((b"\n", b"\r")):
-        return ParsedFile(
-            [],
-            FileError.truncated_file,
-            f"the file ends inside line {rows[-1]['source_line']} "
-            f"({len(str(rows[-1]['raw_record']).split(delimiter))} of {width} fields, no final newline)",
-            encoding,
-            delimiter,
-        )
-    return ParsedFile(rows, None, None, encoding, delimiter, _decimal_comma(rows, dataset.money_columns))
+        yield line, fields
 
 
 def _looks_binary(content: bytes) -> bool:
@@ -198,12 +223,11 @@ def _delimiter(header: str, columns: tuple[str, ...]) -> str | None:
     return None
 
 
-def _decimal_comma(rows: list[dict[str, object]], money_columns: tuple[str, ...]) -> bool:
+def _decimal_comma(money_values: list[tuple[str, ...]]) -> bool:
     """True when the file writes money with a decimal comma; decided by majority of plain values."""
     comma = point = 0
-    for row in rows:
-        for column in money_columns:
-            value = str(row.get(column) or "")
+    for values in money_values:
+        for value in values:
             comma += bool(_DECIMAL_COMMA.match(value))
             point += bool(_DECIMAL_POINT.match(value))
     return comma > point
@@ -219,60 +243,108 @@ def _arrow_schema(dataset: FileDataset) -> pa.Schema:
 def _parse_partition(
     batches: Iterator[pa.RecordBatch], dataset: FileDataset, root: str, fallback_encoding: str
 ) -> Iterator[pa.RecordBatch]:
-    schema = _arrow_schema(dataset)
+    out = _Columns(_arrow_schema(dataset))
     for files in batches:
-        out: list[dict[str, object]] = []
         paths = files.column("path").to_pylist()
         contents = files.column("content").to_pylist()
         for path, content in zip(paths, contents, strict=True):
             relative = path[len(root) :].lstrip("/") if path.startswith(root) else path
-            day = dataset.business_date(relative)
-            parsed = parse_export(content, dataset, fallback_encoding)
-            common = {
-                "business_date": day.isoformat() if day else None,
-                "source_file": relative,
-                "file_sha256": hashlib.sha256(content).hexdigest(),
-                "encoding": parsed.encoding,
-                "delimiter": parsed.delimiter,
-                "decimal_comma": parsed.decimal_comma,
-            }
-            if parsed.error is not None:
-                out.append(common | {"file_error": parsed.error.value, "file_error_detail": parsed.detail})
-            elif not parsed.rows:
-                # A header-only file is a valid export of a day without rows; one marker row keeps
-                # the file known to its batch.
-                out.append(common)
-            else:
-                out.extend(common | row for row in parsed.rows)
-        yield pa.RecordBatch.from_pylist(out, schema=schema)
+            _add_file(out, relative, content, dataset, fallback_encoding)
+            if out.rows >= OUTPUT_BATCH_ROWS:  # bounded memory however many files a task reads
+                yield out.flush()
+    if out.rows:
+        yield out.flush()
+
+
+class _Columns:
+    """Parsed records gathered column by column, turned into one Arrow batch per flush."""
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self.schema = schema
+        self.rows = 0
+        self.values: dict[str, list[object]] = {name: [] for name in schema.names}
+
+    def add(self, size: int, constants: dict[str, object], columns: dict[str, Sequence[object]]) -> None:
+        for name, values in self.values.items():
+            values.extend(columns[name] if name in columns else [constants.get(name)] * size)
+        self.rows += size
+
+    def flush(self) -> pa.RecordBatch:
+        batch = pa.RecordBatch.from_arrays(
+            [pa.array(self.values[f.name], f.type) for f in self.schema], schema=self.schema
+        )
+        self.values = {name: [] for name in self.schema.names}
+        self.rows = 0
+        return batch
+
+
+def _add_file(
+    out: _Columns, relative: str, content: bytes, dataset: FileDataset, fallback_encoding: str
+) -> None:
+    """A file's records, or one row standing for the whole file (refused, or a header without records:
+    a valid export of a day without sales)."""
+    day = dataset.business_date(relative)
+    parsed = parse_export(content, dataset, fallback_encoding)
+    file_values: dict[str, object] = {
+        "business_date": day.isoformat() if day else None,
+        "source_file": relative,
+        "file_sha256": hashlib.sha256(content).hexdigest(),
+        "encoding": parsed.encoding,
+        "delimiter": parsed.delimiter,
+        "decimal_comma": parsed.decimal_comma,
+    }
+    if parsed.error is not None or not parsed.records:
+        if parsed.error is not None:
+            file_values |= {"file_error": parsed.error.value, "file_error_detail": parsed.detail}
+        out.add(1, file_values, {})
+        return
+    if parsed.lines:
+        values = dict(zip(dataset.columns, parsed.values, strict=True))
+        out.add(len(parsed.lines), file_values, values | {"source_line": parsed.lines})
+    if parsed.bad_lines:
+        out.add(
+            len(parsed.bad_lines),
+            file_values | {"row_error": "wrong_field_count"},
+            {"source_line": parsed.bad_lines, "raw_record": parsed.bad_records},
+        )
+
+
+@dataclass(frozen=True, order=True)
+class SourceFile:
+    uri: str  # qualified, as Spark's binaryFile reports it
+    size: int
 
 
 def parsed_files(
     spark: SparkSession,
     sources_root: str,
     dataset: FileDataset,
-    dates: list[dt.date] | None,
+    files: list[SourceFile],
     fallback_encoding: str = "latin-1",
 ) -> DataFrame:
-    """Every row of the dataset's files (for `dates`, or all), parsed, with file-level refusals as rows.
+    """Every row of the dataset's `files` (from `list_files`), parsed, with file-level refusals as rows.
 
     A row with `file_error` set stands for a refused file; a row with `source_line` null for a file with
     a header and no data.
     """
-    root = sources_root.rstrip("/")
-    reader = spark.read.format("binaryFile").option("pathGlobFilter", dataset.file_glob)
-    if dates is None:
-        frame = reader.option("recursiveFileLookup", "true").load(f"{root}/{dataset.folder}")
+    uri_root = _qualified(spark, sources_root.rstrip("/"))
+    readable = [f for f in files if f.size > 0]
+    if readable:
+        parsed = (
+            _load_binary(spark, [f.uri for f in readable])
+            .select("path", "content")
+            # Spark packs small files by a 4 MB "open cost" each: a day's POS export is kilobytes, so
+            # years of them became thousands of tiny tasks and every later pass paid for each one.
+            .coalesce(_tasks_for(spark, sum(f.size for f in readable)))
+            .mapInArrow(
+                partial(
+                    _parse_partition, dataset=dataset, root=uri_root, fallback_encoding=fallback_encoding
+                ),
+                parse_schema(dataset),
+            )
+        )
     else:
-        files = [f for d in dates for f in _glob(spark, f"{root}/{d.strftime(dataset.day_glob)}")]
-        if not files:
-            return spark.createDataFrame([], parse_schema(dataset))
-        frame = reader.load(files)
-    uri_root = _qualified(spark, root)
-    parsed = frame.select("path", "content").mapInArrow(
-        partial(_parse_partition, dataset=dataset, root=uri_root, fallback_encoding=fallback_encoding),
-        parse_schema(dataset),
-    )
+        parsed = spark.createDataFrame([], parse_schema(dataset))
     # Spark's file sources skip zero-byte files silently; an empty export must fail its day instead.
     empty = [
         (
@@ -281,7 +353,7 @@ def parsed_files(
             FileError.empty_file.value,
             "the file has 0 bytes",
         )
-        for name in _empty_files(spark, root, dataset, dates)
+        for name in (f.uri[len(uri_root) :].lstrip("/") for f in files if f.size == 0)
     ]
     if not empty:
         return parsed
@@ -291,36 +363,56 @@ def parsed_files(
     return parsed.unionByName(refusals, allowMissingColumns=True)
 
 
-def _empty_files(
+def _tasks_for(spark: SparkSession, total_bytes: int) -> int:
+    return max(2 * spark.sparkContext.defaultParallelism, -(-total_bytes // TASK_BYTES))
+
+
+def _load_binary(spark: SparkSession, uris: list[str]) -> DataFrame:
+    """The files' bytes. Spark lists explicitly named files again, in a parallel job of one task per file
+    once there are more than 32; on a local disk the driver lists thousands in the time of a few tasks."""
+    reader = spark.read.format("binaryFile")
+    if not uris[0].startswith("file:"):
+        return reader.load(uris)
+    key = "spark.sql.sources.parallelPartitionDiscovery.threshold"
+    previous = spark.conf.get(key)
+    spark.conf.set(key, str(len(uris) + 1))
+    try:
+        return reader.load(uris)
+    finally:
+        spark.conf.set(key, previous)
+
+
+def list_files(
     spark: SparkSession, root: str, dataset: FileDataset, dates: list[dt.date] | None
-) -> list[str]:
-    """Zero-byte files of the dataset, relative to the sources root."""
-    if "://" not in root or root.startswith("file:"):
-        base = Path(root.removeprefix("file:"))
+) -> list[SourceFile]:
+    """The dataset's files (of `dates`, or all) with their sizes, sorted: one listing on the driver."""
+    uri_root = _qualified(spark, root)
+    if uri_root.startswith("file:"):
+        base = Path(uri_root.removeprefix("file:"))
         candidates = (
             base.joinpath(dataset.folder).rglob(dataset.file_glob)
             if dates is None
-            else (p for d in dates for p in base.glob(d.strftime(dataset.day_glob)))
+            else (p for d in sorted(set(dates)) for p in base.glob(d.strftime(dataset.day_glob)))
         )
-        return sorted(str(p.relative_to(base)) for p in candidates if p.is_file() and p.stat().st_size == 0)
+        files = (p for p in candidates if p.is_file())
+        return sorted(SourceFile(f"{uri_root}/{p.relative_to(base)}", p.stat().st_size) for p in files)
     jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
     conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
-    empty = []
+    found = []
     if dates is None:
         folder = jvm.org.apache.hadoop.fs.Path(f"{root}/{dataset.folder}")
         listing = folder.getFileSystem(conf).listFiles(folder, True)
         while listing.hasNext():
             status = listing.next()
-            if status.getLen() == 0 and fnmatch(status.getPath().getName(), dataset.file_glob):
-                empty.append(str(status.getPath().toString()))
+            if fnmatch(status.getPath().getName(), dataset.file_glob):
+                found.append(SourceFile(str(status.getPath().toString()), int(status.getLen())))
     else:
-        for day in dates:
+        for day in sorted(set(dates)):
             pattern = jvm.org.apache.hadoop.fs.Path(f"{root}/{day.strftime(dataset.day_glob)}")
             for status in pattern.getFileSystem(conf).globStatus(pattern) or []:
-                if status.isFile() and status.getLen() == 0:
-                    empty.append(str(status.getPath().toString()))
-    qualified = _qualified(spark, root)
-    return sorted(p[len(qualified) :].lstrip("/") for p in empty)
+                if status.isFile():
+                    found.append(SourceFile(str(status.getPath().toString()), int(status.getLen())))
+    return sorted(found)
 
 
 def _qualified(spark: SparkSession, path: str) -> str:
@@ -328,11 +420,3 @@ def _qualified(spark: SparkSession, path: str) -> str:
     hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
     fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # type: ignore[attr-defined]
     return str(fs.makeQualified(hadoop_path).toString()).rstrip("/")
-
-
-def _glob(spark: SparkSession, pattern: str) -> list[str]:
-    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
-    hadoop_path = jvm.org.apache.hadoop.fs.Path(pattern)
-    fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # type: ignore[attr-defined]
-    found = fs.globStatus(hadoop_path)
-    return sorted(str(status.getPath().toString()) for status in found or [] if status.isFile())

@@ -1,4 +1,5 @@
-"""The xs lake built into a DuckDB warehouse once per session; tests read the published file."""
+"""The dbt tests' helpers; the session's xs warehouse fixture lives in tests/conftest.py, which the ml
+tests share."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import pytest
 
 from shelfcast.config import Settings
-from shelfcast.dbt import DbtResult, build_warehouse
+from shelfcast.dbt import DbtResult
 from shelfcast.warehouse import duckdb_path
 from tests.support import LandedLake
 
@@ -37,9 +37,3 @@ def query(path: Path, sql: str) -> pd.DataFrame:
 def warehouse_settings(landed: LandedLake, data_dir: Path) -> Settings:
     """A data dir of its own (warehouse file) over the session's landed lake."""
     return landed.settings.model_copy(update={"data_dir": data_dir, "lake_uri": landed.settings.lake})
-
-
-@pytest.fixture(scope="session")
-def warehouse(landed: LandedLake, tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
-    settings = warehouse_settings(landed, tmp_path_factory.mktemp("warehouse"))
-    return BuiltWarehouse(settings, build_warehouse(settings))

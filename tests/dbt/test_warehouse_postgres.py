@@ -1,9 +1,10 @@
 """The same dbt project on PostgreSQL (the local stand-in for Redshift): the lake is loaded with COPY, every
-model and test passes, and the marts hold the same numbers as on DuckDB."""
+model and test passes, the marts hold the same numbers as on DuckDB, and so does a forecast run on it."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -102,3 +103,35 @@ def test_postgres_builds_the_same_marts_as_duckdb(
             assert len(actual) == len(expected) > 0, mart
             pd.testing.assert_frame_equal(actual, expected, check_exact=False, rtol=1e-6, obj=mart)
     duck.close()
+
+    # The forecast reads the same features from PostgreSQL and writes its tables back there, atomically
+    # replacing the previous run's; the numbers equal a run on the DuckDB warehouse.
+    from ml.run import run_forecast
+
+    horizon = {"forecast_horizon": 7}
+    on_postgres = run_forecast(settings.model_copy(update=horizon), lambda _: None, cutoffs=2)
+    rerun = run_forecast(settings.model_copy(update=horizon), lambda _: None, cutoffs=2)
+    duck_settings = warehouse_settings(landed, tmp_path / "duck").model_copy(update=horizon)
+    duckdb_copy = duck_settings.data_dir / "warehouse" / "shelfcast.duckdb"
+    duckdb_copy.parent.mkdir(parents=True)
+    shutil.copyfile(warehouse.path, duckdb_copy)
+    on_duckdb = run_forecast(duck_settings, lambda _: None, cutoffs=2)
+    assert on_postgres.run.champion == on_duckdb.run.champion
+    with psycopg.connect(pg_url) as pg:
+        runs = pg.execute("select run_id, count(*) from ml.ml_sales_forecast group by run_id").fetchall()
+        assert runs == [(rerun.run_id, on_postgres.rows_written["ml_sales_forecast"])]
+        written = pd.DataFrame(
+            pg.execute(
+                "select store_code, product_code, forecast_date, yhat from ml.ml_sales_forecast"
+            ).fetchall(),
+            columns=["store_code", "product_code", "forecast_date", "yhat"],
+        )
+    expected = on_duckdb.run.forecast[["store_code", "product_code", "forecast_date", "yhat"]].copy()
+    expected["forecast_date"] = expected["forecast_date"].dt.date
+    keys = ["store_code", "product_code", "forecast_date"]
+    pd.testing.assert_frame_equal(
+        written.sort_values(keys).reset_index(drop=True),
+        expected.sort_values(keys).reset_index(drop=True),
+        check_exact=False,
+        rtol=1e-9,
+    )

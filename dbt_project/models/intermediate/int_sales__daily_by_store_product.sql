@@ -15,6 +15,7 @@ daily as (
         cast(sum(case when not is_return then quantity else 0 end) as bigint) as units_sold,
         cast(-sum(case when is_return then quantity else 0 end) as bigint) as units_returned,
         cast(sum(quantity) as bigint) as net_units,
+        cast(sum(case when not is_outlier then quantity else 0 end) as bigint) as net_units_excluding_outliers,
         cast(sum(revenue) as decimal(18, 2)) as revenue,
         cast(sum(cost_of_goods) as decimal(18, 2)) as cost_of_goods,
         cast(sum(gross_margin) as decimal(18, 2)) as gross_margin,

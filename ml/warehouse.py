@@ -1,0 +1,144 @@
+"""The ml package's side of the warehouse: read `int_sales__features` from the active target, write the
+forecast tables back into schema `ml`, where dbt declares them as sources.
+
+Write-back is atomic. On DuckDB the tables are written into a copy of the warehouse file that replaces the
+published one in a single rename (the same swap `shelfcast transform` uses), so a dashboard reading the
+file never sees a half-written forecast and dbt never fights the forecast over the file's lock. On
+PostgreSQL each table is loaded under a temporary name and swapped in one transaction.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from ml.panel import ATTRIBUTES, KNOWN_AHEAD, SERIES_KEYS
+from shelfcast.errors import ShelfcastError
+
+if TYPE_CHECKING:
+    from shelfcast.config import Settings
+
+SCHEMA = "ml"
+# demand_units: net units without the lines ingestion flagged as outliers, read as the panel's `units`
+FEATURE_COLUMNS = (*SERIES_KEYS, *ATTRIBUTES, "date_day", "demand_units as units", *KNOWN_AHEAD)
+
+
+def read_features(settings: Settings) -> pd.DataFrame:
+    target = settings.warehouse_target.value
+    columns = ", ".join(FEATURE_COLUMNS)
+    if target == "duckdb":
+        from shelfcast.warehouse import connect_duckdb
+
+        with connect_duckdb(settings) as con:
+            _require_duckdb_table(con, "main", "int_sales__features")
+            # Arrow, not pandas' own conversion: 13.5 M rows at scale s arrive in seconds
+            return (
+                con.sql(f"select {columns} from main.int_sales__features")
+                .fetch_arrow_table()
+                .to_pandas(date_as_object=False, strings_to_categorical=True)
+            )
+    if target == "postgres":
+        from shelfcast.warehouse import connect_postgres
+
+        with connect_postgres() as con, con.cursor() as cursor:
+            cursor.execute(f"select {columns} from analytics.int_sales__features")
+            rows = cursor.fetchall()
+            return pd.DataFrame(rows, columns=[d.name for d in cursor.description])
+    raise ShelfcastError(
+        f"forecasting reads the warehouse of target {target}, which it does not support yet",
+        hint="use the duckdb (default) or postgres target",
+    )
+
+
+def write_tables(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
+    """Replace each table of schema `ml` with its frame; columns named `*_date` are stored as dates."""
+    tables = {name: _with_dates(frame) for name, frame in tables.items()}
+    target = settings.warehouse_target.value
+    if target == "duckdb":
+        _write_duckdb(settings, tables)
+    elif target == "postgres":
+        _write_postgres(tables)
+    else:
+        raise ShelfcastError(f"forecast write-back to target {target} is not supported yet")
+
+
+def _write_duckdb(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
+    import duckdb
+
+    from shelfcast.warehouse import duckdb_build, duckdb_path
+
+    if not duckdb_path(settings).exists():
+        raise ShelfcastError(
+            f"the warehouse {duckdb_path(settings)} does not exist", hint="run `shelfcast transform` first"
+        )
+    with duckdb_build(settings) as building:
+        con = duckdb.connect(str(building))
+        try:
+            con.execute(f"create schema if not exists {SCHEMA}")
+            for name, frame in tables.items():
+                con.register("incoming", frame)
+                con.execute(f"create or replace table {SCHEMA}.{name} as select * from incoming")
+                con.unregister("incoming")
+            con.execute("checkpoint")
+        finally:
+            con.close()
+
+
+def _write_postgres(tables: dict[str, pd.DataFrame]) -> None:
+    from shelfcast.warehouse import connect_postgres
+
+    with connect_postgres() as con, con.cursor() as cursor:
+        cursor.execute(f"create schema if not exists {SCHEMA}")
+        for name, frame in tables.items():
+            staged = f"{name}__incoming"
+            cursor.execute(f"drop table if exists {SCHEMA}.{staged}")
+            cursor.execute(f"create table {SCHEMA}.{staged} ({_pg_columns(frame)})")
+            buffer = io.StringIO()
+            frame.to_csv(buffer, index=False, header=False, date_format="%Y-%m-%d %H:%M:%S")
+            buffer.seek(0)
+            with cursor.copy(f"copy {SCHEMA}.{staged} from stdin with (format csv)") as copy:
+                copy.write(buffer.read())
+            cursor.execute(f"drop table if exists {SCHEMA}.{name}")
+            cursor.execute(f"alter table {SCHEMA}.{staged} rename to {name}")
+        con.commit()
+
+
+def _with_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    dated = frame.copy()
+    for column in dated.columns:
+        if column.endswith("_date") and pd.api.types.is_datetime64_any_dtype(dated[column]):
+            dated[column] = dated[column].dt.date
+    return dated
+
+
+def _pg_columns(frame: pd.DataFrame) -> str:
+    def pg_type(dtype: object) -> str:
+        kind = pd.api.types
+        if kind.is_bool_dtype(dtype):
+            return "boolean"
+        if kind.is_integer_dtype(dtype):
+            return "bigint"
+        if kind.is_float_dtype(dtype):
+            return "double precision"
+        if kind.is_datetime64_any_dtype(dtype):
+            return "timestamp"
+        return "text"
+
+    return ", ".join(
+        f'"{column}" {"date" if column.endswith("_date") else pg_type(dtype)}'
+        for column, dtype in frame.dtypes.items()
+    )
+
+
+def _require_duckdb_table(con: object, schema: str, table: str) -> None:
+    found = con.execute(  # type: ignore[attr-defined]
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()[0]
+    if not found:
+        raise ShelfcastError(
+            f"the warehouse has no {schema}.{table}, the features forecasting reads",
+            hint="run `shelfcast transform` first",
+        )

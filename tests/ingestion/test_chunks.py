@@ -1,0 +1,58 @@
+"""File sources land in chunks of whole days; how the days are chunked never changes what lands."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from ingestion.lake import Lake
+from ingestion.run import SourceName, chunk_by_days, ingest
+from ingestion.sources.files import INVENTORY_SNAPSHOTS, POS_LINES, SourceFile
+from tests.ingestion.lakehash import lake_hashes
+from tests.ingestion.test_batches import copy_master_data, copy_sources
+from tests.support import lake_settings
+
+
+def pos_file(store: str, day: str, size: int) -> SourceFile:
+    return SourceFile(f"file:/src/pos/{day[:4]}-{day[4:6]}-{day[6:]}/pos_{store}_{day}.csv", size)
+
+
+def test_chunks_hold_whole_days_within_the_budget() -> None:
+    files = [pos_file(store, day, 40) for day in ("20230101", "20230102", "20230103") for store in "AB"]
+    chunks = chunk_by_days(files, POS_LINES, budget=100)
+    assert [[f.uri.rsplit("_", 1)[1][:8] for f in chunk] for chunk in chunks] == [
+        ["20230101", "20230101"],
+        ["20230102", "20230102"],
+        ["20230103", "20230103"],
+    ]
+    assert chunk_by_days(files, POS_LINES, budget=160) == [files[:4], files[4:]]
+    assert chunk_by_days(files, POS_LINES, budget=10**9) == [files]
+
+
+def test_a_day_bigger_than_the_budget_is_one_chunk_and_undated_files_come_first() -> None:
+    big = SourceFile("file:/src/inventory/inventory_20230102.csv", 10_000)
+    small = SourceFile("file:/src/inventory/inventory_20230101.csv", 10)
+    stray = SourceFile("file:/src/inventory/inventory_latest.csv", 10)
+    assert chunk_by_days([big, small, stray], INVENTORY_SNAPSHOTS, budget=100) == [[stray], [small], [big]]
+    assert chunk_by_days([], INVENTORY_SNAPSHOTS, budget=100) == []
+
+
+@pytest.mark.spark
+def test_landing_in_many_chunks_equals_landing_in_one(
+    spark, landed, xs_dataset: Path, tmp_path: Path
+) -> None:
+    days = [dt.date(2023, 5, 1) + dt.timedelta(n) for n in range(8)]
+    sources = copy_sources(xs_dataset, tmp_path / "sources", days)
+    one = lake_settings(tmp_path / "one", sources)
+    many = lake_settings(tmp_path / "many", sources).model_copy(update={"ingest_chunk_mb": 0.02})
+    logs: dict[str, list[str]] = {"one": [], "many": []}
+    for name, settings in (("one", one), ("many", many)):
+        copy_master_data(landed.settings.lake, Path(settings.lake))
+        report = ingest(spark, settings, [SourceName.pos, SourceName.inventory], None, logs[name].append)
+        assert report.failures == []
+    assert not any("chunk" in line for line in logs["one"])
+    for dataset in ("pos_lines", "inventory_snapshots"):
+        assert any(line.strip().startswith(f"{dataset} chunk 2/") for line in logs["many"]), dataset
+    assert lake_hashes(spark, Lake(many.lake)) == lake_hashes(spark, Lake(one.lake))
