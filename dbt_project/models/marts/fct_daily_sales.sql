@@ -40,7 +40,23 @@ loaded as (
 final as (
 
     select
-        daily_sales.*,
+        daily_sales.daily_sales_id,
+        daily_sales.sold_on,
+        daily_sales.store_code,
+        daily_sales.product_code,
+        daily_sales.units_sold,
+        daily_sales.units_returned,
+        daily_sales.net_units,
+        daily_sales.revenue,
+        daily_sales.cost_of_goods,
+        daily_sales.gross_margin,
+        daily_sales.discount_amount,
+        daily_sales.orders,
+        daily_sales.order_lines,
+        daily_sales.gross_revenue,
+        daily_sales.had_promotion,
+        daily_sales.had_outlier,
+        daily_sales.average_unit_price,
         loaded.ingested_at,
         {{ truncate_date('month', 'daily_sales.sold_on') }} as sold_month
 
