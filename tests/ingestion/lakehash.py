@@ -18,11 +18,20 @@ TABLES = (
 )
 
 
-def table_hash(spark: SparkSession, lake: Lake, zone: Zone, table: str) -> tuple[int, int]:
-    frame = lake.read(spark, zone, table).drop("ingested_at")
+def table_hash(
+    spark: SparkSession, lake: Lake, zone: Zone, table: str, ignore: tuple[str, ...] = ()
+) -> tuple[int, int]:
+    frame = lake.read(spark, zone, table).drop("ingested_at", *ignore)
     row = frame.select(F.count(F.lit(1)), F.bit_xor(F.xxhash64(*frame.columns))).first()
     return int(row[0]), int(row[1] or 0)
 
 
-def lake_hashes(spark: SparkSession, lake: Lake) -> dict[str, tuple[int, int]]:
-    return {f"{zone}/{table}": table_hash(spark, lake, zone, table) for zone, table in TABLES}
+def lake_hashes(
+    spark: SparkSession, lake: Lake, ignore: dict[str, tuple[str, ...]] | None = None
+) -> dict[str, tuple[int, int]]:
+    """Per table; `ignore` names columns to leave out per `zone/table`."""
+    ignore = ignore or {}
+    return {
+        f"{zone}/{table}": table_hash(spark, lake, zone, table, ignore.get(f"{zone}/{table}", ()))
+        for zone, table in TABLES
+    }
