@@ -48,7 +48,7 @@ def design(history: History, units: np.ndarray, origin: int) -> pd.DataFrame:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows: series not launched yet
-        means = {w: np.nanmean(past[:, max(0, origin - w) :], axis=1) for w in (7, 28, 91)}
+        means = {w: _window_mean(past, origin - w, origin) for w in (7, 28, 91)}
         zero_share = np.nanmean(past[:, max(0, origin - 28) :] == 0, axis=1)
         weekday_lags = 7 * np.ceil(steps / 7).astype(int)
         same_weekday = np.stack(
