@@ -5,8 +5,8 @@
 Per scale: the retailer is generated, landed (as in benchmarks/ingest.py) and built into a DuckDB warehouse
 under `<work>/<scale>/forecast/` once; later runs reuse them. Then the forecast runs as the command does:
 read the features, build the panel, backtest every model, refit the champion, write the tables back and
-log the MLflow run. Figures go to stdout as TSV (phase timings, then per model the series- and total-level
-scores and the last cutoff's interval coverage).
+log the MLflow run. Figures go to stdout as TSV (phase timings, then per model and level the scores and the
+last cutoff's interval coverage; * marks each level's champion). `--models` picks the models compared.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--cutoffs", type=int, default=3)
     parser.add_argument("--horizon", type=int, default=28)
+    parser.add_argument("--models", default=None, help="comma-separated; default: forecast_models")
     args = parser.parse_args()
     print("scale\tphase\tseconds")
     for scale in args.scale:
@@ -43,6 +44,7 @@ def main() -> None:
                 "data_dir": args.work / scale / "forecast",
                 "lake_uri": lake.lake,
                 "forecast_horizon": args.horizon,
+                **({"forecast_models": args.models.split(",")} if args.models else {}),
             }
         )
         if not duckdb_path(settings).exists():
@@ -69,10 +71,11 @@ def main() -> None:
         print(f"{scale}\t(series)\t{outcome.series}")
         metrics = outcome.run.backtest.metrics
         overall = metrics[metrics["horizon_bucket"] == "all"]
-        print("\nscale\tmodel\tlevel\trmsse\twape\tmase\tmae\tbias\tcoverage_80\tcoverage_95")
-        for row in overall[overall["level"].isin(["series", "total"])].itertuples(index=False):
+        print("\nscale\tmodel\tlevel\tmethod\trmsse\twape\tmase\tmae\tbias\tcoverage_80\tcoverage_95")
+        for row in overall.itertuples(index=False):
+            champion = row.model == outcome.run.champions[row.level]
             print(
-                f"{scale}\t{row.model}{'*' if row.model == outcome.run.champion else ''}\t{row.level}\t"
+                f"{scale}\t{row.model}{'*' if champion else ''}\t{row.level}\t{row.method}\t"
                 f"{row.rmsse:.3f}\t{row.wape:.3f}\t{row.mase:.3f}\t{row.mae:.3f}\t{row.bias:+.3f}\t"
                 f"{getattr(row, 'coverage_80', float('nan')):.3f}\t"
                 f"{getattr(row, 'coverage_95', float('nan')):.3f}"

@@ -1,6 +1,10 @@
 """Rolling-origin backtest: every model forecasts the same `horizon` days from each of several cutoffs,
 seeing only the days before each cutoff, and is scored per level (series, store, region, category, total)
-and horizon bucket. The last cutoff leaves exactly `horizon` days of data after it."""
+and horizon bucket. The last cutoff leaves exactly `horizon` days of data after it.
+
+At an aggregate level a global model's candidate is the sum of its series forecasts (bottom-up); a local
+model (ETS, Theta, Prophet) forecasts the level's own series directly. Each level then has its own ranking,
+its own ensemble of its best two models (kept only if it wins) and its own champion."""
 
 from __future__ import annotations
 
@@ -11,14 +15,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ml.intervals import HORIZON_BUCKETS, LEVELS, Calibration, bucket_of
+from ml.intervals import HORIZON_BUCKETS, Calibration
+from ml.intervals import LEVELS as INTERVAL_LEVELS
 from ml.metrics import accuracy, seasonal_naive_scale
-from ml.models import History, Model
-from ml.panel import Panel
+from ml.models import History, Model, is_local
+from ml.panel import LEVELS, Panel, aggregate, group_codes, sum_by_group
+from shelfcast.config import DEFAULT_LOCAL_MAX_SERIES
 
-AGGREGATE_LEVELS = ("store_code", "region_code", "category")
 MIN_TRAINING_DAYS = 56
 SELECTION_METRIC = "rmsse"
+LOCAL_MAX_SERIES = DEFAULT_LOCAL_MAX_SERIES  # see `forecast_local_max_series`
 
 
 def history_at(panel: Panel, origin: int, horizon: int) -> History:
@@ -32,6 +38,7 @@ def history_at(panel: Panel, origin: int, horizon: int) -> History:
     categories = {
         column: pd.factorize(panel.series[column].fillna("?"), sort=True)[0]
         for column in ("region_code", "category")
+        if column in panel.series
     }
     return History(
         units=panel.units[:, :origin],
@@ -42,11 +49,15 @@ def history_at(panel: Panel, origin: int, horizon: int) -> History:
     )
 
 
+class NotEnoughHistoryError(ValueError):
+    """The data is too short for the backtest asked for."""
+
+
 def cutoffs_for(panel: Panel, horizon: int, count: int) -> list[int]:
     cutoffs = [panel.days - horizon * i for i in range(count, 0, -1)]
     usable = [c for c in cutoffs if c >= MIN_TRAINING_DAYS]
     if not usable:
-        raise ValueError(
+        raise NotEnoughHistoryError(
             f"{panel.days} days of history cannot be backtested over {horizon}-day horizons: "
             f"need at least {MIN_TRAINING_DAYS + horizon} days"
         )
@@ -56,8 +67,11 @@ def cutoffs_for(panel: Panel, horizon: int, count: int) -> list[int]:
 @dataclass
 class Backtest:
     cutoffs: list[int]
-    actuals: list[np.ndarray] = field(default_factory=list)  # per cutoff [series, horizon]
-    forecasts: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    panels: dict[str, Panel]  # level -> its series
+    actuals: dict[str, list[np.ndarray]] = field(default_factory=dict)  # level -> per cutoff
+    forecasts: dict[str, dict[str, list[np.ndarray]]] = field(default_factory=dict)  # level -> model
+    methods: dict[str, dict[str, str]] = field(default_factory=dict)  # direct | bottom_up | ensemble
+    ensembles: dict[str, tuple[str, str]] = field(default_factory=dict)  # level -> its two members
     seconds: dict[str, float] = field(default_factory=dict)
     metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -67,14 +81,17 @@ class Backtest:
             & (self.metrics["level"] == level)
             & (self.metrics["horizon_bucket"] == "all")
         ]
-        return float(rows[name].iloc[0])
+        return float(rows[name].iloc[0]) if len(rows) else np.nan
 
     def ranking(self, level: str = "series") -> list[str]:
-        """Models best first by the selection metric (see `ml.metrics`), pooled over every cutoff."""
+        """The level's models best first by the selection metric (see `ml.metrics`), pooled over cutoffs."""
         return sorted(
-            self.forecasts,
+            self.forecasts[level],
             key=lambda model: (np.nan_to_num(self.metric(model, level=level), nan=np.inf), model),
         )
+
+    def champion(self, level: str = "series") -> str:
+        return self.ranking(level)[0]
 
 
 def run_backtest(
@@ -83,53 +100,69 @@ def run_backtest(
     horizon: int,
     cutoffs: int = 3,
     log: Callable[[str], None] = lambda _: None,
+    local_max_series: int = LOCAL_MAX_SERIES,
 ) -> Backtest:
-    result = Backtest(cutoffs=cutoffs_for(panel, horizon, cutoffs))
-    for cutoff in result.cutoffs:
-        result.actuals.append(panel.units[:, cutoff : cutoff + horizon])
+    panels = {level: aggregate(panel, level) for level in LEVELS}
+    result = Backtest(cutoffs=cutoffs_for(panel, horizon, cutoffs), panels=panels)
+    for level, level_panel in panels.items():
+        result.actuals[level] = [level_panel.units[:, c : c + horizon] for c in result.cutoffs]
+        result.forecasts[level] = {}
+        result.methods[level] = {}
     for name, model in models.items():
         started = time.perf_counter()
-        result.forecasts[name] = [model(history_at(panel, c, horizon)) for c in result.cutoffs]
+        for level in levels_for(model, panels, local_max_series):
+            forecasts = [model(history_at(panels[level], c, horizon)) for c in result.cutoffs]
+            result.forecasts[level][name] = forecasts
+            result.methods[level][name] = "direct"
+            if level == "series" and not is_local(model):
+                for aggregate_level in LEVELS[1:]:
+                    codes, names = group_codes(panel, aggregate_level)
+                    result.forecasts[aggregate_level][name] = [
+                        sum_by_group(codes, len(names), f) for f in forecasts
+                    ]
+                    result.methods[aggregate_level][name] = "bottom_up"
         result.seconds[name] = time.perf_counter() - started
-        log(f"  backtest {name:<20} {len(result.cutoffs)} cutoffs  {result.seconds[name]:6.1f} s")
-    result.metrics = score(panel, result)
-    ranked = result.ranking()
-    if len(ranked) >= 2:
-        first, second = ranked[:2]
-        result.forecasts["ensemble"] = [
-            (a + b) / 2 for a, b in zip(result.forecasts[first], result.forecasts[second], strict=True)
-        ]
-        result.seconds["ensemble"] = result.seconds[first] + result.seconds[second]
-        result.metrics = score(panel, result)
+        skipped = ""
+        if name not in result.forecasts["series"]:
+            skipped = f"  (aggregate levels only: {len(panel.series):,} series > {local_max_series})"
+        log(f"  backtest {name:<20} {len(result.cutoffs)} cutoffs  {result.seconds[name]:6.1f} s{skipped}")
+    result.metrics = score(result)
+    for level in LEVELS:
+        ranked = result.ranking(level)
+        if len(ranked) >= 2:
+            first, second = ranked[:2]
+            result.forecasts[level]["ensemble"] = [
+                (a + b) / 2
+                for a, b in zip(result.forecasts[level][first], result.forecasts[level][second], strict=True)
+            ]
+            result.methods[level]["ensemble"] = "ensemble"
+            result.ensembles[level] = (first, second)
+    result.metrics = score(result)
     return result
 
 
-def score(panel: Panel, result: Backtest) -> pd.DataFrame:
-    """Accuracy per model × level × horizon bucket (and "all"), pooled over cutoffs; intervals are
-    calibrated on the earlier cutoffs and their coverage measured on the last one."""
+def levels_for(model: Model, panels: dict[str, Panel], local_max_series: int) -> list[str]:
+    """Where a model forecasts directly: a global model at the series level; a local model at every
+    aggregate level, and at the series level when there are few enough series."""
+    if not is_local(model):
+        return ["series"]
+    return [level for level in LEVELS if level != "series" or len(panels[level].series) <= local_max_series]
+
+
+def score(result: Backtest) -> pd.DataFrame:
+    """Accuracy per model × level × horizon bucket (and "all"), pooled over cutoffs; each level's
+    intervals are calibrated on its earlier cutoffs and their coverage measured on the last one."""
     rows = []
-    groups = {"series": None, **{level: level for level in AGGREGATE_LEVELS}, "total": "total"}
-    for model, forecasts in result.forecasts.items():
-        calibration = (
-            Calibration.fit(result.actuals[:-1], forecasts[:-1]) if len(result.cutoffs) > 1 else None
-        )
-        for level, column in groups.items():
-            actual, forecast, scale, squared_scale, lower, upper = [], [], [], [], {}, {}
-            for index, cutoff in enumerate(result.cutoffs):
-                a, f = (
-                    _aggregate(panel, column, result.actuals[index]),
-                    _aggregate(panel, column, forecasts[index]),
-                )
-                history = _aggregate(panel, column, panel.units[:, :cutoff])
-                actual.append(a)
-                forecast.append(f)
-                scale.append(seasonal_naive_scale(history))
-                squared_scale.append(seasonal_naive_scale(history, power=2))
-                if calibration is not None and index == len(result.cutoffs) - 1:
-                    for interval_level in LEVELS:
-                        low, high = calibration.interval(forecasts[index], interval_level)
-                        lower[interval_level] = _aggregate(panel, column, low) if column is None else None
-                        upper[interval_level] = _aggregate(panel, column, high) if column is None else None
+    for level, candidates in result.forecasts.items():
+        level_panel = result.panels[level]
+        actual = result.actuals[level]
+        scale = [seasonal_naive_scale(level_panel.units[:, :c]) for c in result.cutoffs]
+        squared_scale = [seasonal_naive_scale(level_panel.units[:, :c], power=2) for c in result.cutoffs]
+        for model, forecast in candidates.items():
+            bounds = {}
+            if len(result.cutoffs) > 1:
+                calibration = Calibration.fit(actual[:-1], forecast[:-1])
+                bounds = {lv: calibration.interval(forecast[-1], lv) for lv in INTERVAL_LEVELS}
             buckets = [("all", 1, 10_000), *((f"{lo}-{hi}", lo, hi) for lo, hi in HORIZON_BUCKETS)]
             for bucket, low_step, high_step in buckets:
                 columns = slice(low_step - 1, high_step)
@@ -141,33 +174,35 @@ def score(panel: Panel, result: Backtest) -> pd.DataFrame:
                     np.concatenate(scale),
                     np.concatenate(squared_scale),
                 )
-                if column is None and lower:  # interval coverage at the forecast grain, last cutoff
-                    for interval_level in LEVELS:
-                        covered = accuracy(
-                            actual[-1][:, columns],
-                            forecast[-1][:, columns],
-                            scale[-1],
-                            None,
-                            lower[interval_level][:, columns],
-                            upper[interval_level][:, columns],
-                        )
-                        metrics[f"coverage_{int(interval_level * 100)}"] = covered["coverage"]
-                rows.append({"model": model, "level": level, "horizon_bucket": bucket, **metrics})
+                for interval_level, (lower, upper) in bounds.items():  # the last cutoff's coverage
+                    covered = accuracy(
+                        actual[-1][:, columns],
+                        forecast[-1][:, columns],
+                        scale[-1],
+                        None,
+                        lower[:, columns],
+                        upper[:, columns],
+                    )
+                    metrics[f"coverage_{int(interval_level * 100)}"] = covered["coverage"]
+                rows.append(
+                    {
+                        "model": model,
+                        "level": level,
+                        "method": result.methods[level][model],
+                        "horizon_bucket": bucket,
+                        **metrics,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
-def _aggregate(panel: Panel, column: str | None, values: np.ndarray) -> np.ndarray:
-    """Series rows summed per group of `column` ("total": all); None keeps series rows."""
-    if column is None:
-        return values
-    keys = (
-        np.zeros(len(panel.series), dtype=int)
-        if column == "total"
-        else pd.factorize(panel.series[column].fillna("?"), sort=True)[0]
-    )
-    out = np.zeros((keys.max() + 1, values.shape[1]))
-    np.add.at(out, keys, np.nan_to_num(values))
-    return out
-
-
-__all__ = ["Backtest", "bucket_of", "cutoffs_for", "history_at", "run_backtest", "score"]
+__all__ = [
+    "LOCAL_MAX_SERIES",
+    "Backtest",
+    "NotEnoughHistoryError",
+    "cutoffs_for",
+    "history_at",
+    "levels_for",
+    "run_backtest",
+    "score",
+]

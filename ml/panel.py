@@ -74,3 +74,54 @@ def panel_from_frame(frame: pd.DataFrame) -> Panel:
         values[row, column] = frame[name].fillna(0).to_numpy(dtype=float)
         known[name] = values
     return Panel(series=series, start=start, units=units, known=known)
+
+
+# Levels forecasts are chosen and reported at: the series themselves, then sums per store, region,
+# category and in total (a planner's store view, a regional manager's, a buyer's, the board's).
+LEVELS = ("series", "store_code", "region_code", "category", "total")
+
+
+def group_codes(panel: Panel, level: str) -> tuple[np.ndarray, list[str]]:
+    """Each series' group at `level` (an index into the returned group names, which are sorted)."""
+    if level == "series":
+        keys = panel.series["store_code"].astype(str) + "|" + panel.series["product_code"].astype(str)
+        names = keys.tolist()
+        return np.arange(len(panel.series)), names
+    if level == "total":
+        return np.zeros(len(panel.series), dtype=int), ["total"]
+    codes, names = pd.factorize(panel.series[level].fillna("?"), sort=True)
+    return codes, [str(n) for n in names]
+
+
+def sum_by_group(codes: np.ndarray, groups: int, values: np.ndarray) -> np.ndarray:
+    """Rows of `values` summed per group; a group whose members are all NaN on a day stays NaN (none of
+    them existed yet), otherwise missing members count as zero."""
+    out = np.zeros((groups, values.shape[1]))
+    np.add.at(out, codes, np.nan_to_num(values))
+    present = np.zeros((groups, values.shape[1]), dtype=bool)
+    np.logical_or.at(present, codes, ~np.isnan(values))
+    return np.where(present, out, np.nan)
+
+
+def aggregate(panel: Panel, level: str) -> Panel:
+    """The panel summed to `level`: one series per store, region, category or the total. Known-ahead
+    covariates become the share of member series promoted, their mean discount, and whether the day is a
+    holiday anywhere in the group."""
+    if level == "series":
+        return panel
+    codes, names = group_codes(panel, level)
+    groups = len(names)
+    members = np.bincount(codes, minlength=groups)[:, None].astype(float)
+    known = {}
+    for name, values in panel.known.items():
+        if name == "is_holiday":
+            peak = np.zeros((groups, values.shape[1]))
+            np.maximum.at(peak, codes, values)
+            known[name] = peak
+        else:
+            total = np.zeros((groups, values.shape[1]))
+            np.add.at(total, codes, values)
+            known[name] = total / members
+    series = pd.DataFrame({"level": level, "level_key": names})
+    units = sum_by_group(codes, groups, panel.units)
+    return Panel(series=series, start=panel.start, units=units, known=known)

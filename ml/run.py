@@ -1,5 +1,8 @@
-"""`shelfcast forecast`: features from the warehouse → backtest → champion → forecast with intervals →
-MLflow run → tables `ml.ml_sales_forecast`, `ml.ml_forecast_accuracy`, `ml.ml_feature_importance`."""
+"""`shelfcast forecast`: features from the warehouse → backtest → a champion per level → forecasts with
+intervals → MLflow run (champion registered) → tables in schema `ml`: `ml_sales_forecast` (store ×
+product), `ml_sales_forecast_rollup` (store, region, category, total), `ml_forecast_accuracy`,
+`ml_feature_importance` and `ml_forecast_components` → `dbt build` of the models on them (forecast,
+accuracy, inventory recommendation and stock alert marts)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from ml.models.gradient_boosting import GlobalGradientBoosting
 from ml.panel import panel_from_frame
 from ml.tracking import log_run, tracking_uri
 from ml.warehouse import read_features, write_tables
+from shelfcast.dbt import FORECAST_MODELS_SELECTOR, build_forecast_models
+from shelfcast.spark import get_spark
 
 if TYPE_CHECKING:
     from shelfcast.config import Settings
@@ -33,14 +38,22 @@ class ForecastOutcome:
 
 def run_forecast(settings: Settings, log: Callable[[str], None], cutoffs: int = 3) -> ForecastOutcome:
     started = time.perf_counter()
+    session = lambda: get_spark(settings, "shelfcast-forecast")  # noqa: E731 - started only for mllib
+    models = default_models(
+        settings.seed,
+        tuple(settings.forecast_models),
+        spark=session,
+        on_cluster=not settings.spark_master.startswith("local"),  # Prophet's fits go to the executors
+    )
     features = read_features(settings)
     panel = panel_from_frame(features)
+    del features
     log(
         f"{len(panel.series):,} series (store × product) × {panel.days:,} days, "
-        f"{panel.start} .. {panel.date_of(panel.days - 1)}; forecasting {settings.forecast_horizon} days"
+        f"{panel.start} .. {panel.date_of(panel.days - 1)}; forecasting {settings.forecast_horizon} days "
+        f"with {', '.join(models)}"
     )
-    models = default_models(settings.seed)
-    run = forecast(panel, settings.forecast_horizon, models, cutoffs, log)
+    run = forecast(panel, settings.forecast_horizon, models, cutoffs, log, settings.forecast_local_max_series)
     params = {
         "horizon": settings.forecast_horizon,
         "cutoffs": ",".join(str(panel.date_of(c)) for c in run.backtest.cutoffs),
@@ -48,39 +61,50 @@ def run_forecast(settings: Settings, log: Callable[[str], None], cutoffs: int = 
         "seed": settings.seed,
         "series": len(panel.series),
         "history_days": panel.days,
+        "local_max_series": settings.forecast_local_max_series,
         "warehouse_target": settings.warehouse_target.value,
     }
-    run_id, experiment_id = log_run(settings, run, params)
+    importances = _importances(models)
+    run_id, experiment_id = log_run(settings, run, params, importances)
     generated_at = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
     stamp = {"run_id": run_id, "generated_at": generated_at}
-    accuracy = run.backtest.metrics.assign(is_champion=lambda m: m["model"] == run.champion, **stamp)
+    accuracy = run.backtest.metrics.assign(
+        is_champion=lambda m: m["model"] == m["level"].map(run.champions), **stamp
+    )
     tables = {
         "ml_sales_forecast": run.forecast.assign(**stamp),
+        "ml_sales_forecast_rollup": run.rollup.assign(**stamp),
         "ml_forecast_accuracy": accuracy,
-        "ml_feature_importance": _importances(models).assign(**stamp),
+        "ml_feature_importance": importances.assign(**stamp),
+        "ml_forecast_components": run.components.assign(**stamp),
     }
     write_tables(settings, tables)
     rows = {name: len(frame) for name, frame in tables.items()}
     log("  written: " + ", ".join(f"ml.{name} {count:,} rows" for name, count in rows.items()))
+    built = build_forecast_models(settings)
+    log(f"  dbt build --select {FORECAST_MODELS_SELECTOR}: {built.nodes} nodes in {built.seconds:.1f} s")
     return ForecastOutcome(run, run_id, experiment_id, len(panel.series), rows, time.perf_counter() - started)
 
 
 def _importances(models: dict[str, object]) -> pd.DataFrame:
-    rows = []
+    """Per global model's final fit: its importance per feature (LightGBM: gain; MLlib: the trees'
+    featureImportances) as values and shares, and LightGBM's mean |SHAP|."""
+    frames = []
     for name, model in models.items():
-        if isinstance(model, GlobalGradientBoosting) and model.last_importance is not None:
-            total = float(model.last_importance.sum()) or 1.0
-            for rank, (feature, gain) in enumerate(model.last_importance.items(), start=1):
-                rows.append(
-                    {
-                        "model": name,
-                        "feature": feature,
-                        "gain": float(gain),
-                        "gain_share": gain / total,
-                        "rank": rank,
-                    }
-                )
-    return pd.DataFrame(rows, columns=["model", "feature", "gain", "gain_share", "rank"])
+        importance = getattr(model, "last_importance", None)
+        if importance is None:
+            continue
+        frame = pd.DataFrame({"feature": importance.index, "gain": importance.to_numpy(dtype=float)})
+        frame["gain_share"] = frame["gain"] / (frame["gain"].sum() or 1.0)
+        shap_values = model.shap_importance() if isinstance(model, GlobalGradientBoosting) else None
+        frame["mean_abs_shap"] = (
+            frame["feature"].map(shap_values).astype(float) if shap_values is not None else float("nan")
+        )
+        frame["mean_abs_shap_share"] = frame["mean_abs_shap"] / (frame["mean_abs_shap"].sum() or 1.0)
+        frame["gain_rank"] = range(1, len(frame) + 1)
+        frames.append(frame.assign(model=name))
+    columns = ["model", "feature", "gain", "gain_share", "mean_abs_shap", "mean_abs_shap_share", "gain_rank"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
 __all__ = ["ForecastOutcome", "run_forecast", "tracking_uri"]

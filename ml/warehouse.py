@@ -36,7 +36,7 @@ def read_features(settings: Settings) -> pd.DataFrame:
             # Arrow, not pandas' own conversion: 13.5 M rows at scale s arrive in seconds
             return (
                 con.sql(f"select {columns} from main.int_sales__features")
-                .fetch_arrow_table()
+                .to_arrow_table()
                 .to_pandas(date_as_object=False, strings_to_categorical=True)
             )
     if target == "postgres":
@@ -67,12 +67,9 @@ def write_tables(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
 def _write_duckdb(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
     import duckdb
 
-    from shelfcast.warehouse import duckdb_build, duckdb_path
+    from shelfcast.warehouse import duckdb_build, published_warehouse
 
-    if not duckdb_path(settings).exists():
-        raise ShelfcastError(
-            f"the warehouse {duckdb_path(settings)} does not exist", hint="run `shelfcast transform` first"
-        )
+    published_warehouse(settings)  # the forecast is written into the published warehouse, never a new one
     with duckdb_build(settings) as building:
         con = duckdb.connect(str(building))
         try:
@@ -114,22 +111,12 @@ def _with_dates(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pg_columns(frame: pd.DataFrame) -> str:
-    def pg_type(dtype: object) -> str:
-        kind = pd.api.types
-        if kind.is_bool_dtype(dtype):
-            return "boolean"
-        if kind.is_integer_dtype(dtype):
-            return "bigint"
-        if kind.is_float_dtype(dtype):
-            return "double precision"
-        if kind.is_datetime64_any_dtype(dtype):
-            return "timestamp"
-        return "text"
+    import pyarrow as pa
 
-    return ", ".join(
-        f'"{column}" {"date" if column.endswith("_date") else pg_type(dtype)}'
-        for column, dtype in frame.dtypes.items()
-    )
+    from shelfcast.warehouse import pg_type
+
+    schema = pa.Schema.from_pandas(frame, preserve_index=False)
+    return ", ".join(f'"{field.name}" {pg_type(field.type)}' for field in schema)
 
 
 def _require_duckdb_table(con: object, schema: str, table: str) -> None:

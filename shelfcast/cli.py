@@ -303,25 +303,41 @@ def forecast(
         int | None, typer.Option(help="Days ahead to forecast [default: forecast_horizon, 28]")
     ] = None,
     cutoffs: Annotated[int, typer.Option(min=1, max=12, help="Backtest origins, one horizon apart")] = 3,
+    models: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated models to compare [default: forecast_models: naive, seasonal_naive, "
+            "moving_average_28, lightgbm, ets, theta, prophet; also mllib]"
+        ),
+    ] = None,
 ) -> None:
-    """Backtest every model on the warehouse's sales features, forecast with the best one, and write the
-    forecasts (with 80 % and 95 % intervals), the accuracy and the feature importances back to the warehouse.
+    """Backtest every model on the warehouse's sales features, pick the best per level (store × product,
+    store, region, category, total), forecast with it and write the forecasts (with 80 % and 95 %
+    intervals), the accuracy, the feature importances and Prophet's components back to the warehouse.
 
-    Every run is tracked in MLflow; the command prints how to open it.
+    Every run is tracked in MLflow and its forecast registered as the champion; the command prints how to
+    open it.
     """
     from rich.table import Table
 
+    from ml.backtest import NotEnoughHistoryError
     from ml.run import run_forecast, tracking_uri
 
-    settings = _settings(forecast_horizon=horizon)
+    chosen = [name.strip() for name in models.split(",") if name.strip()] if models else None
+    settings = _settings(forecast_horizon=horizon, forecast_models=chosen)
     console.print(f"Forecasting from the {settings.warehouse_target.value} warehouse", highlight=False)
-    outcome = run_forecast(settings, lambda line: console.print(line, highlight=False), cutoffs)
-    metrics = outcome.run.backtest.metrics
-    overall = metrics[(metrics["level"] == "series") & (metrics["horizon_bucket"] == "all")]
+    try:
+        outcome = run_forecast(settings, lambda line: console.print(line, highlight=False), cutoffs)
+    except NotEnoughHistoryError as error:
+        hint = "forecast a shorter --horizon or use fewer --cutoffs"
+        raise ShelfcastError(str(error), hint=hint) from error
+    backtest = outcome.run.backtest
+    metrics = backtest.metrics[backtest.metrics["horizon_bucket"] == "all"]
+    series = metrics[metrics["level"] == "series"]
     table = Table(title="Backtest, store × product × day (all cutoffs)")
     for column in ("model", "RMSSE", "WAPE", "MASE", "MAE", "bias", "80 % cover", "95 % cover", "seconds"):
         table.add_column(column, justify="left" if column == "model" else "right")
-    for row in overall.sort_values("rmsse").itertuples(index=False):
+    for row in series.sort_values("rmsse").itertuples(index=False):
         table.add_row(
             f"{row.model}{' (champion)' if row.model == outcome.run.champion else ''}",
             f"{row.rmsse:.3f}",
@@ -331,12 +347,30 @@ def forecast(
             f"{row.bias:+.3f}",
             f"{getattr(row, 'coverage_80', float('nan')):.1%}",
             f"{getattr(row, 'coverage_95', float('nan')):.1%}",
-            f"{outcome.run.backtest.seconds.get(row.model, 0.0):.1f}",
+            f"{backtest.seconds.get(row.model, 0.0):.1f}",
         )
     console.print(table)
+    levels = Table(title="Default model per level (backtest)")
+    labels = ("level", "champion", "method", "RMSSE", "seasonal naive", "WAPE", "80 % cover", "95 % cover")
+    for column in labels:
+        levels.add_column(column, justify="left" if column in labels[:3] else "right")
+    for level, champion in outcome.run.champions.items():
+        row = metrics[(metrics["level"] == level) & (metrics["model"] == champion)].iloc[0]
+        levels.add_row(
+            level,
+            champion,
+            row["method"],
+            f"{row['rmsse']:.3f}",
+            f"{backtest.metric('seasonal_naive', level=level):.3f}",
+            f"{row['wape']:.3f}",
+            f"{row.get('coverage_80', float('nan')):.1%}",
+            f"{row.get('coverage_95', float('nan')):.1%}",
+        )
+    console.print(levels)
     uri = tracking_uri(settings)
     console.print(
-        f"Forecast {outcome.series:,} series in {outcome.seconds:.1f} s; MLflow run {outcome.run_id}\n"
+        f"Forecast {outcome.series:,} series in {outcome.seconds:.1f} s; MLflow run {outcome.run_id}, "
+        f"registered as models:/shelfcast-sales-forecast@champion\n"
         f"  open it: mlflow ui --backend-store-uri {uri} --port 5000, then "
         f"http://127.0.0.1:5000/#/experiments/{outcome.experiment_id}/runs/{outcome.run_id}",
         highlight=False,

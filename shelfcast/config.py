@@ -38,6 +38,22 @@ class WarehouseTarget(StrEnum):
     redshift = "redshift"
 
 
+# what `shelfcast forecast` compares by default; mllib joins them on request (it waits for a Spark session)
+DEFAULT_FORECAST_MODELS = (
+    "naive",
+    "seasonal_naive",
+    "moving_average_28",
+    "lightgbm",
+    "ets",
+    "theta",
+    "prophet",
+)
+FORECAST_MODELS = (*DEFAULT_FORECAST_MODELS, "mllib")
+# Per-series models fit one model per series: above this many series a level is left to the global models
+# (prophet: ~0.2 s per series and backtest cutoff; at scale s the store × product level has 15 598 series)
+DEFAULT_LOCAL_MAX_SERIES = 100
+
+
 class Settings(BaseSettings):
     """Effective configuration. Paths are relative to the working directory unless absolute."""
 
@@ -87,6 +103,18 @@ class Settings(BaseSettings):
         "artifacts beside it]",
     )
     forecast_horizon: int = Field(28, ge=1, le=366, description="Days ahead `shelfcast forecast` predicts")
+    forecast_models: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_FORECAST_MODELS),
+        description="Models `shelfcast forecast` backtests; each level's default is the best of them "
+        "(also: mllib)",
+    )
+    forecast_local_max_series: int = Field(
+        DEFAULT_LOCAL_MAX_SERIES,
+        ge=0,
+        description="Per-series models (ets, theta, prophet) forecast a level directly when it has at most "
+        "this many series: the store, region, category and total levels at scales xs and s, the store × "
+        "product level only when raised (prophet: about 0.2 s per series and backtest cutoff)",
+    )
     ingest_chunk_mb: float = Field(
         256,
         gt=0,
@@ -97,6 +125,16 @@ class Settings(BaseSettings):
         Path.home() / ".cache" / "shelfcast" / "ivy",
         description="Where Spark keeps the Maven jars it downloads (Delta, JDBC drivers, hadoop-aws)",
     )
+
+    @field_validator("forecast_models")
+    @classmethod
+    def _known_models(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in FORECAST_MODELS]
+        if unknown:
+            raise ValueError(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(FORECAST_MODELS)}")
+        if not value:
+            raise ValueError("name at least one model")
+        return value
 
     @field_validator("lake_uri")
     @classmethod

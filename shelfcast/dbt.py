@@ -171,6 +171,18 @@ def build_warehouse(settings: Settings, select: str | None = None, full_refresh:
     return run_in_duckdb_build(settings, ["source", "freshness"], args)
 
 
+FORECAST_MODELS_SELECTOR = "source:ml+"
+
+
+def build_forecast_models(settings: Settings) -> DbtResult:
+    """`dbt build` of the models on the forecast's tables (source `ml` and everything downstream: the
+    forecast, accuracy, inventory and alert marts), after `shelfcast forecast` wrote a new run."""
+    args = ["build", "--select", FORECAST_MODELS_SELECTOR]
+    if settings.warehouse_target.value == "duckdb":
+        return run_in_duckdb_build(settings, args)
+    return run_dbt(settings, args)
+
+
 def run_in_duckdb_build(settings: Settings, *commands: list[str]) -> DbtResult:
     """dbt commands, in order, in a copy of the DuckDB warehouse swapped in only when all of them passed;
     the last command's result."""
@@ -190,17 +202,13 @@ def generate_docs(settings: Settings) -> Path:
 
     On DuckDB the catalog is read from a copy of the published warehouse: dbt-duckdb opens its file for
     writing, which would lock out the dashboards reading the published one."""
-    from shelfcast.warehouse import duckdb_path, install_duckdb_extensions
+    from shelfcast.warehouse import install_duckdb_extensions, published_warehouse
 
     target = dbt_artefacts(settings) / "target"
     if settings.warehouse_target.value != "duckdb":
         run_dbt(settings, ["docs", "generate"])
         return target / "index.html"
-    published = duckdb_path(settings)
-    if not published.exists():
-        raise ShelfcastError(
-            f"the warehouse {published} does not exist", hint="run `shelfcast transform` first"
-        )
+    published = published_warehouse(settings)
     install_duckdb_extensions()
     with tempfile.TemporaryDirectory(prefix="shelfcast-docs-") as folder:
         copy = Path(folder) / published.name

@@ -88,10 +88,16 @@ def duckdb_build(settings: Settings) -> Iterator[Path]:
     building.replace(published)
 
 
-def connect_duckdb(settings: Settings, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+def published_warehouse(settings: Settings) -> Path:
+    """The published DuckDB warehouse file; a one-line error when `shelfcast transform` has not made it."""
     path = duckdb_path(settings)
-    if read_only and not path.exists():
+    if not path.exists():
         raise ShelfcastError(f"the warehouse {path} does not exist", hint="run `shelfcast transform` first")
+    return path
+
+
+def connect_duckdb(settings: Settings, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    path = published_warehouse(settings) if read_only else duckdb_path(settings)
     try:
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as error:
@@ -144,10 +150,12 @@ _PG_TYPES = {
     "float": "real",
     "bool": "boolean",
     "date32[day]": "date",
+    "null": "text",  # a column with no values yet (an empty frame's text column)
 }
 
 
-def _pg_type(arrow_type: Any) -> str:
+def pg_type(arrow_type: Any) -> str:
+    """The PostgreSQL column type for an Arrow type."""
     import pyarrow as pa
 
     if pa.types.is_decimal(arrow_type):
@@ -180,7 +188,7 @@ def load_lake_into_postgres(settings: Settings, log: Callable[[str], None]) -> d
                     f"the lake table {path} cannot be read: {str(error).splitlines()[0]}",
                     hint="run `shelfcast ingest` first",
                 ) from error
-            columns = ", ".join(f'"{f.name}" {_pg_type(f.type)}' for f in dataset.schema)
+            columns = ", ".join(f'"{f.name}" {pg_type(f.type)}' for f in dataset.schema)
             rows = 0
             with conn.transaction():
                 conn.execute(f"drop table if exists lake.{name}__loading")

@@ -13,7 +13,8 @@
 {% macro spark__register_lake_sources() %}
     {% if execute %}
         {% do run_query('create database if not exists lake') %}
-        {% for source in graph.sources.values() %}
+        {#- the lake's sources; schema `ml` holds what the forecast writes into the warehouse itself -#}
+        {% for source in graph.sources.values() if source.schema == 'lake' %}
             {% set location = lake_location(source) %}
             {#- external tables: dropping one forgets the name, never the lake's files -#}
             {% do run_query('drop table if exists lake.' ~ source.identifier) %}

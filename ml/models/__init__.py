@@ -38,3 +38,10 @@ def without_history(history: History) -> np.ndarray:
     """Series not yet launched at the origin: nothing observed, so every model forecasts zero for them
     (a new product's first weeks belong to its launch plan, not to a statistical model)."""
     return ~(~np.isnan(history.units)).any(axis=1)
+
+
+def is_local(model: Model) -> bool:
+    """A local model fits each series on its own (ETS, Theta, Prophet), so it can forecast an aggregate
+    level's series (a store's total, a region's) directly instead of summing series-level forecasts; a
+    global model learns across series and forecasts the series level only."""
+    return bool(getattr(model, "local", False))

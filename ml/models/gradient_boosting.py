@@ -26,6 +26,19 @@ class GlobalGradientBoosting:
     threads: int = 2
     params: dict[str, object] = field(default_factory=dict)
     last_importance: pd.Series | None = None  # gain per feature of the last fit
+    last_booster: object | None = field(default=None, repr=False)
+    last_rows: pd.DataFrame | None = field(default=None, repr=False)  # the last fit's prediction rows
+
+    def shap_importance(self, rows: int = 2_000) -> pd.Series | None:
+        """Mean |SHAP value| per feature over a seeded sample of the last forecast's rows: how much each
+        feature moved the forecasts themselves (gain says how much it helped the training loss)."""
+        if self.last_booster is None or self.last_rows is None or self.last_rows.empty:
+            return None
+        import shap
+
+        sample = self.last_rows.sample(n=min(rows, len(self.last_rows)), random_state=self.seed)
+        values = np.asarray(shap.TreeExplainer(self.last_booster).shap_values(sample))
+        return pd.Series(np.abs(values).mean(axis=0), index=sample.columns)
 
     def training_origins(self, history: History) -> list[int]:
         """Origins whose whole horizon ends before the forecast origin, with 28 days of history."""
@@ -76,6 +89,7 @@ class GlobalGradientBoosting:
         self.last_importance = pd.Series(
             booster.feature_importance("gain"), index=booster.feature_name()
         ).sort_values(ascending=False)
+        self.last_booster, self.last_rows = booster, prediction_rows
         predicted = np.asarray(booster.predict(prediction_rows)).reshape(-1, history.horizon)
         predicted[without_history(history)] = 0.0
         return finite_non_negative(predicted)

@@ -13,6 +13,8 @@ from ml.models.gradient_boosting import GlobalGradientBoosting
 from tests.ml.synthetic_panel import weekly_panel
 
 HORIZON = 28
+# Prophet has its own slow-marked tests (tests/ml/test_local_models.py)
+FAST_MODELS = (*BASELINES, "lightgbm", "ets", "theta")
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +22,7 @@ def panel():
     return weekly_panel()
 
 
-@pytest.mark.parametrize("name", [*BASELINES, "lightgbm"])
+@pytest.mark.parametrize("name", FAST_MODELS)
 def test_models_never_read_past_the_origin(panel, name) -> None:
     model = default_models()[name]
     origin = panel.days - HORIZON
@@ -31,7 +33,7 @@ def test_models_never_read_past_the_origin(panel, name) -> None:
     assert np.array_equal(model(history_at(leaked, origin, HORIZON)), before)
 
 
-@pytest.mark.parametrize("name", [*BASELINES, "lightgbm"])
+@pytest.mark.parametrize("name", FAST_MODELS)
 def test_awkward_series_get_finite_non_negative_forecasts(panel, name) -> None:
     forecast_ = default_models()[name](history_at(panel, panel.days, HORIZON))
     assert forecast_.shape == (len(panel.series), HORIZON)
@@ -51,7 +53,7 @@ def test_baselines_do_what_their_names_say(panel) -> None:
 
 def test_a_series_with_no_history_at_all_forecasts_zero(panel) -> None:
     history = history_at(panel, 150, HORIZON)  # series 0 and 3 launch later
-    for model in (*BASELINES.values(), GlobalGradientBoosting()):
+    for model in default_models(names=FAST_MODELS).values():
         values = model(history)
         assert (values[0] == 0).all() and (values[3] == 0).all()
 
@@ -62,10 +64,12 @@ def test_the_global_model_is_deterministic_for_a_seed(panel) -> None:
 
 
 def test_backtest_picks_a_model_that_beats_seasonal_naive_and_calibrates_intervals(panel) -> None:
-    run = forecast(panel, HORIZON)
+    run = forecast(panel, HORIZON, default_models(names=FAST_MODELS))
     backtest = run.backtest
     assert backtest.cutoffs == cutoffs_for(panel, HORIZON, 3) == [316, 344, 372]
-    assert backtest.metric(run.champion) == min(backtest.metric(m) for m in backtest.forecasts)
+    for level, champion in run.champions.items():
+        scores = [backtest.metric(m, level=level) for m in backtest.forecasts[level]]
+        assert backtest.metric(champion, level=level) == min(scores), level
     # the global model sees the promotions and the weekly profile across series
     for metric in ("rmsse", "wape"):
         assert backtest.metric("lightgbm", metric) < 0.9 * backtest.metric("seasonal_naive", metric)
@@ -77,14 +81,17 @@ def test_backtest_picks_a_model_that_beats_seasonal_naive_and_calibrates_interva
         assert abs(coverage - level / 100) < 0.07, (level, coverage)
     assert set(backtest.metrics["level"]) == {"series", "store_code", "region_code", "category", "total"}
 
-    frame = run.forecast
-    assert len(frame) == len(panel.series) * HORIZON
-    assert frame["forecast_date"].min() == np.datetime64(panel.date_of(panel.days))
-    numbers = frame[["yhat", "yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yhat_upper_95"]]
-    assert np.isfinite(numbers.to_numpy()).all() and (numbers.to_numpy() >= 0).all()
-    assert (frame["yhat_lower_95"] <= frame["yhat_lower_80"]).all()
-    assert (frame["yhat_lower_80"] <= frame["yhat"]).all() and (frame["yhat"] <= frame["yhat_upper_80"]).all()
-    assert (frame["yhat_upper_80"] <= frame["yhat_upper_95"]).all()
+    assert len(run.forecast) == len(panel.series) * HORIZON
+    groups = {"store_code": 4, "region_code": 2, "category": 3, "total": 1}
+    assert run.rollup.groupby("level").size().to_dict() == {k: n * HORIZON for k, n in groups.items()}
+    for frame in (run.forecast, run.rollup):
+        assert frame["forecast_date"].min() == np.datetime64(panel.date_of(panel.days))
+        numbers = frame[["yhat", "yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yhat_upper_95"]]
+        assert np.isfinite(numbers.to_numpy()).all() and (numbers.to_numpy() >= 0).all()
+        assert (frame["yhat_lower_95"] <= frame["yhat_lower_80"]).all()
+        assert (frame["yhat_lower_80"] <= frame["yhat"]).all()
+        assert (frame["yhat"] <= frame["yhat_upper_80"]).all()
+        assert (frame["yhat_upper_80"] <= frame["yhat_upper_95"]).all()
 
 
 def test_too_short_a_history_is_a_clear_error() -> None:

@@ -1,0 +1,41 @@
+with
+
+source as (
+
+    {{ forecast_source('ml_forecast_components', {
+        'level': 'text', 'level_key': 'text', 'forecast_date': 'date', 'component': 'text', 'effect': 'float',
+        'run_id': 'text', 'generated_at': 'timestamp',
+    }) }}
+
+),
+
+renamed as (
+
+    select
+
+        ---------- ids
+        {{ dbt.concat([
+            "level", "'|'", "level_key", "'|'", "cast(forecast_date as " ~ dbt.type_string() ~ ")",
+            "'|'", "component"
+        ]) }} as forecast_component_id,
+        run_id,
+
+        ---------- strings
+        {{ forecast_level_name('level') }} as forecast_level,
+        level_key,
+        component as component_name,
+
+        ---------- numerics
+        cast(effect as {{ type_double() }}) as effect_units,
+
+        ---------- dates
+        cast(forecast_date as date) as forecast_date,
+
+        ---------- timestamps
+        cast(generated_at as {{ dbt.type_timestamp() }}) as generated_at
+
+    from source
+
+)
+
+select * from renamed
