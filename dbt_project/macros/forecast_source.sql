@@ -1,7 +1,8 @@
-{#- A table of schema `ml` (written by `shelfcast forecast`), or, before the first forecast, an empty
-    relation with the same columns and types: `dbt build` works on a fresh warehouse and the forecast
-    models fill on the next build after a forecast. `columns` maps each column to a type name of
-    `typed_null` (text, float, integer, date, timestamp, boolean). -#}
+{#- A table of schema `ml` (written by `shelfcast forecast`) with exactly the columns in `columns`: before the
+    first forecast an empty relation with those columns and types, and a column an older forecast did not
+    write yet (after an upgrade) is null until the next forecast. `dbt build` therefore works on a fresh
+    warehouse and across upgrades. `columns` maps each column to a type name of `typed_null` (text, float,
+    integer, date, timestamp, boolean). -#}
 {% macro forecast_source(table_name, columns) %}
     {%- set relation = source('ml', table_name) -%}
     {%- set found = adapter.get_relation(relation.database, relation.schema, relation.identifier) if execute else relation -%}
@@ -12,7 +13,12 @@
         {%- endfor %}
         where 1 = 0
     {%- else -%}
-        select * from {{ relation }}
+        {%- set present = adapter.get_columns_in_relation(found) | map(attribute='name') | map('lower') | list if execute else [] -%}
+        select
+        {%- for name, kind in columns.items() %}
+            {% if not execute or name in present %}{{ name }}{% else %}{{ typed_null(kind) }} as {{ name }}{% endif %}{{ "," if not loop.last }}
+        {%- endfor %}
+        from {{ relation }}
     {%- endif -%}
 {% endmacro %}
 

@@ -227,3 +227,22 @@ def test_inventory_recommendations_follow_the_documented_policy(forecasted) -> N
         assert cumulative[row.days_until_stockout - 1] > row.on_hand_units
         assert row.days_until_stockout == 1 or cumulative[row.days_until_stockout - 2] <= row.on_hand_units
         assert row.days_until_stockout <= row.lead_time_days
+
+
+def test_forecast_tables_from_an_older_version_do_not_break_the_build(forecasted, tmp_path: Path) -> None:
+    """After an upgrade the `ml` tables keep the previous release's columns until the next forecast: the
+    models on them select what exists and leave the new columns null instead of failing `dbt build`."""
+    import duckdb
+
+    from shelfcast.dbt import build_forecast_models
+
+    settings, _, _ = forecasted
+    older = settings.model_copy(update={"data_dir": tmp_path})
+    duckdb_path(older).parent.mkdir(parents=True)
+    shutil.copyfile(duckdb_path(settings), duckdb_path(older))
+    with duckdb.connect(str(duckdb_path(older))) as con:
+        con.execute("alter table ml.ml_sales_forecast drop column method")
+        con.execute("alter table ml.ml_feature_importance drop column mean_abs_shap")
+    assert build_forecast_models(older).failures == []
+    mart = query(duckdb_path(older), "select forecast_method, forecast_units from main.fct_sales_forecast")
+    assert mart["forecast_method"].isna().all() and len(mart) > 0

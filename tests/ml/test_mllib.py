@@ -3,6 +3,8 @@ time-ordered folds, forecasts finite and non-negative, nothing read after the or
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -46,11 +48,11 @@ def test_the_pipeline_is_tuned_once_and_forecasts_without_reading_past_the_origi
     again = model(history_at(leaked, origin, HORIZON))
     assert model.chosen == chosen  # tuned at the first origin only
     assert np.allclose(again, forecast)
-    # it learnt the weekly profile: better than the series' own 28-day mean
+    # it learnt the weekly profile: better than each series' own 28-day mean (zero before its launch)
     actual = panel.units[:, origin:]
-    flat = np.nanmean(panel.units[:, origin - 28 : origin], axis=1, keepdims=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # series launched after the window: no mean
+        flat = np.nan_to_num(np.nanmean(panel.units[:, origin - 28 : origin], axis=1, keepdims=True))
     observed = ~np.isnan(actual)
-    assert (
-        np.abs(forecast - np.nan_to_num(actual))[observed].mean()
-        < np.abs(flat - np.nan_to_num(actual))[observed].mean()
-    )
+    errors = np.abs(forecast - np.nan_to_num(actual))[observed]
+    assert errors.mean() < np.abs(flat - np.nan_to_num(actual))[observed].mean()
