@@ -97,7 +97,9 @@ def _write_postgres(tables: dict[str, pd.DataFrame]) -> None:
             buffer.seek(0)
             with cursor.copy(f"copy {SCHEMA}.{staged} from stdin with (format csv)") as copy:
                 copy.write(buffer.read())
-            cursor.execute(f"drop table if exists {SCHEMA}.{name}")
+            # cascade: dbt's staging views on the table go with it, and `dbt build --select source:ml+`
+            # (run right after by `shelfcast forecast`) recreates them; the marts are tables and stay
+            cursor.execute(f"drop table if exists {SCHEMA}.{name} cascade")
             cursor.execute(f"alter table {SCHEMA}.{staged} rename to {name}")
         con.commit()
 
