@@ -151,7 +151,10 @@ def validate(frame: DataFrame, dataset: str, data_dir: Path) -> Verdict:
         source = context.data_sources.add_or_update_pandas(name=f"lake_pandas_{dataset}")
         data = frame.toPandas()
     else:
-        source = context.data_sources.add_or_update_spark(name=f"lake_spark_{dataset}")
+        # persist=False: GX would otherwise cache every batch it validates and never release it; chunk
+        # after chunk the cached batches filled Spark's memory until a scale-m POS chunk could not get any
+        # (UNABLE_TO_ACQUIRE_MEMORY). The frame is already read from the caller's cache.
+        source = context.data_sources.add_or_update_spark(name=f"lake_spark_{dataset}", persist=False)
         data = frame
     asset = next((a for a in source.assets if a.name == dataset), None) or source.add_dataframe_asset(
         name=dataset

@@ -202,16 +202,20 @@ def _land_file_chunk(
             "file_error", "file_error_detail", "file_sha256"
         )
         lake_raw = raw.persist()
-        if dataset is POS_LINES:
-            stores, products = _master_data(spark, lake)
-            cleaned = clean_pos_lines(lake_raw, stores, products)
-            audit = publish(
-                lake, dataset.name, "files", lake_raw, cleaned, days, ingested_at, settings.data_dir, log
-            )
-        else:
-            publication = _publish_table(lake, INVENTORY, "files", lake_raw, days, ingested_at, settings, log)
-            audit = publication.audit
-        lake_raw.unpersist()
+        try:
+            if dataset is POS_LINES:
+                stores, products = _master_data(spark, lake)
+                cleaned = clean_pos_lines(lake_raw, stores, products)
+                audit = publish(
+                    lake, dataset.name, "files", lake_raw, cleaned, days, ingested_at, settings.data_dir, log
+                )
+            else:
+                publication = _publish_table(
+                    lake, INVENTORY, "files", lake_raw, days, ingested_at, settings, log
+                )
+                audit = publication.audit
+        finally:
+            lake_raw.unpersist()
     finally:
         parsed.unpersist()
     return audit, failures

@@ -42,10 +42,19 @@ def test_a_day_bigger_than_the_budget_is_one_chunk_and_undated_files_come_first(
     assert chunk_by_days([], INVENTORY_SNAPSHOTS, budget=100) == []
 
 
+def cached_frames(spark) -> int:
+    """DataFrames Spark holds in its cache (persisted and not yet released)."""
+    return int(spark._jsparkSession.sharedState().cacheManager().numCachedEntries())
+
+
 @pytest.mark.spark
 def test_landing_in_many_chunks_equals_landing_in_one(
-    spark, landed, xs_dataset: Path, tmp_path: Path
+    spark, landed, xs_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import ingestion.quality as quality
+
+    # every chunk validated on Spark, as large chunks are: the engine whose caching once leaked memory
+    monkeypatch.setattr(quality, "PANDAS_MAX_ROWS", 0)
     days = [dt.date(2023, 5, 1) + dt.timedelta(n) for n in range(8)]
     sources = copy_sources(xs_dataset, tmp_path / "sources", days)
     one = lake_settings(tmp_path / "one", sources)
@@ -53,10 +62,14 @@ def test_landing_in_many_chunks_equals_landing_in_one(
     logs: dict[str, list[str]] = {"one": [], "many": []}
     live: list[int] = []  # py4j proxies of JVM objects still held in Python as each chunk is logged
 
+    cached: list[int] = []  # DataFrames left in Spark's cache as each chunk is logged
+    already = cached_frames(spark)
+
     def log(name: str, line: str) -> None:
         logs[name].append(line)
         if "pos_lines chunk" in line:
             live.append(sum(isinstance(o, JavaObject) for o in gc.get_objects()))
+            cached.append(cached_frames(spark))
 
     for name, settings in (("one", one), ("many", many)):
         copy_master_data(landed.settings.lake, Path(settings.lake))
@@ -68,6 +81,8 @@ def test_landing_in_many_chunks_equals_landing_in_one(
     # Python's rare full collections they piled up (~25 more per chunk here, ~800 MB of driver heap per
     # chunk at scale s) and ran scale m out of driver memory
     assert len(live) >= 3 and max(live) - live[0] <= 10, live
+    # and nothing a chunk cached outlives it (Great Expectations cached every batch it validated)
+    assert cached == [already] * len(cached) and cached_frames(spark) == already, (already, cached)
     assert not any("chunk" in line for line in logs["one"])
     for dataset in ("pos_lines", "inventory_snapshots"):
         assert any(line.strip().startswith(f"{dataset} chunk 2/") for line in logs["many"]), dataset
