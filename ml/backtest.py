@@ -1,6 +1,7 @@
-"""Rolling-origin backtest: every model forecasts the same `horizon` days from each of several cutoffs,
-seeing only the days before each cutoff, and is scored per level (series, store, region, category, total)
-and horizon bucket. The last cutoff leaves exactly `horizon` days of data after it.
+"""Rolling-origin backtest: every model forecasts the same `horizon` periods (days, or weeks on weekly
+data) from each of several cutoffs, seeing only the periods before each cutoff, and is scored per level
+(series, store, region, category, total) and horizon bucket. The last cutoff leaves exactly `horizon`
+periods of data after it.
 
 At an aggregate level a global model's candidate is the sum of its series forecasts (bottom-up); a local
 model (ETS, Theta, Prophet) forecasts the level's own series directly. Each level then has its own ranking,
@@ -19,7 +20,7 @@ from ml.intervals import HORIZON_BUCKETS, Calibration
 from ml.intervals import LEVELS as INTERVAL_LEVELS
 from ml.metrics import accuracy, seasonal_naive_scale
 from ml.models import History, Model, is_local
-from ml.panel import LEVELS, Panel, aggregate, group_codes, sum_by_group
+from ml.panel import LEVELS, Panel, aggregate, group_codes, periods, sum_by_group
 from shelfcast.config import DEFAULT_LOCAL_MAX_SERIES
 
 MIN_TRAINING_DAYS = 56
@@ -28,7 +29,7 @@ LOCAL_MAX_SERIES = DEFAULT_LOCAL_MAX_SERIES  # see `forecast_local_max_series`
 
 
 def history_at(panel: Panel, origin: int, horizon: int) -> History:
-    """The panel as a model may see it when forecasting from day index `origin`."""
+    """The panel as a model may see it when forecasting from period index `origin`."""
     known = {}
     for name, values in panel.known.items():
         extended = np.zeros((values.shape[0], origin + horizon))
@@ -46,6 +47,7 @@ def history_at(panel: Panel, origin: int, horizon: int) -> History:
         start=panel.start,
         categories=categories,
         horizon=horizon,
+        period_days=panel.period_days,
     )
 
 
@@ -55,11 +57,13 @@ class NotEnoughHistoryError(ValueError):
 
 def cutoffs_for(panel: Panel, horizon: int, count: int) -> list[int]:
     cutoffs = [panel.days - horizon * i for i in range(count, 0, -1)]
-    usable = [c for c in cutoffs if c >= MIN_TRAINING_DAYS]
+    minimum = periods(MIN_TRAINING_DAYS, panel.period_days)
+    usable = [c for c in cutoffs if c >= minimum]
     if not usable:
+        unit = "day" if panel.period_days == 1 else f"{panel.period_days}-day period"
         raise NotEnoughHistoryError(
-            f"{panel.days} days of history cannot be backtested over {horizon}-day horizons: "
-            f"need at least {MIN_TRAINING_DAYS + horizon} days"
+            f"{panel.days} {unit}s of history cannot be backtested over {horizon}-{unit} horizons: "
+            f"need at least {minimum + horizon} {unit}s"
         )
     return usable
 
@@ -156,8 +160,9 @@ def score(result: Backtest) -> pd.DataFrame:
     for level, candidates in result.forecasts.items():
         level_panel = result.panels[level]
         actual = result.actuals[level]
-        scale = [seasonal_naive_scale(level_panel.units[:, :c]) for c in result.cutoffs]
-        squared_scale = [seasonal_naive_scale(level_panel.units[:, :c], power=2) for c in result.cutoffs]
+        season = level_panel.season
+        scale = [seasonal_naive_scale(level_panel.units[:, :c], season) for c in result.cutoffs]
+        squared_scale = [seasonal_naive_scale(level_panel.units[:, :c], season, 2) for c in result.cutoffs]
         for model, forecast in candidates.items():
             bounds = {}
             if len(result.cutoffs) > 1:

@@ -21,7 +21,7 @@ from ml.models.gradient_boosting import GlobalGradientBoosting
 from ml.models.mllib import SparkPipelineModel
 from ml.models.prophet_per_series import ProphetModel
 from ml.models.statistical import ets, theta
-from ml.panel import LEVELS, SERIES_KEYS, Panel, group_codes, sum_by_group
+from ml.panel import LEVELS, SERIES_KEYS, Panel, group_codes, series_keys, sum_by_group
 from shelfcast.config import DEFAULT_FORECAST_MODELS
 
 DEFAULT_HORIZON = 28
@@ -163,8 +163,7 @@ class _FinalFit:
 
 def _keys(level: str, series: pd.DataFrame) -> pd.DataFrame:
     if level == "series":
-        keys = series["store_code"].astype(str) + "|" + series["product_code"].astype(str)
-        return pd.DataFrame({"level": "series", "level_key": keys.to_numpy()})
+        return pd.DataFrame({"level": "series", "level_key": series_keys(series)})
     return series[["level", "level_key"]].reset_index(drop=True)
 
 
@@ -176,9 +175,9 @@ def _long(
     method: str,
 ) -> pd.DataFrame:
     series, horizon = point.shape
-    days = [panel.date_of(panel.days + k) for k in range(horizon)]
+    dates = panel.dates(panel.days, horizon).to_numpy(dtype="datetime64[D]")
     frame = panel.series.loc[np.repeat(np.arange(series), horizon)].reset_index(drop=True)
-    frame["forecast_date"] = np.tile(np.array(days, dtype="datetime64[D]"), series)
+    frame["forecast_date"] = np.tile(dates, series)
     frame["step"] = np.tile(np.arange(1, horizon + 1), series)
     frame["yhat"] = point.reshape(-1)
     for level, (lower, upper) in bounds.items():

@@ -4,8 +4,9 @@ series that did not exist yet) are left out.
 - MAE, RMSE: in units;
 - WAPE = Σ|error| / Σ actual: scale-free, defined for intermittent series;
 - bias = Σ error / Σ actual (error = forecast − actual): > 0 over-forecasts;
-- MASE = MAE / in-sample MAE of the weekly seasonal naive before the origin, pooled over series;
-- RMSSE = RMSE / in-sample RMSE of the weekly seasonal naive, pooled: the selection metric. Daily store ×
+- MASE = MAE / in-sample MAE of the seasonal naive before the origin (weekly season on daily data, yearly
+  on weekly data), pooled over series;
+- RMSSE = RMSE / in-sample RMSE of the same seasonal naive, pooled: the selection metric. Daily store ×
   product demand is mostly zeros, and MAE-type metrics (WAPE, MASE) are minimised by the median, i.e. by
   forecasting zero; a squared error is minimised by the mean, which is what roll-ups and stock planning
   add up (the M5 competition scored with RMSSE for the same reason);

@@ -39,8 +39,8 @@ def _forecast_total(run: ForecastRun, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     panel = run.backtest.panels["total"]
-    shown = min(SHOWN_HISTORY_DAYS, panel.days)
-    history_days = pd.date_range(panel.date_of(panel.days - shown), periods=shown, freq="D")
+    shown = min(SHOWN_HISTORY_DAYS // panel.period_days, panel.days)
+    history_days = panel.dates(panel.days - shown, shown)
     total = run.rollup[run.rollup["level"] == "total"].sort_values("forecast_date")
     figure, axis = plt.subplots(figsize=(11, 4))
     axis.plot(history_days, panel.units[0, -shown:], color="#333333", linewidth=1, label="actual")
@@ -60,7 +60,7 @@ def _backtest(run: ForecastRun, level: str, path: Path) -> Path:
     cutoff = backtest.cutoffs[-1]
     panel = backtest.panels[level]
     actual = np.nansum(backtest.actuals[level][-1], axis=0)
-    days = pd.date_range(panel.date_of(cutoff), periods=len(actual), freq="D")
+    days = panel.dates(cutoff, len(actual))
     figure, axis = plt.subplots(figsize=(11, 4))
     axis.plot(days, actual, color="#333333", linewidth=2, label="actual")
     for model in backtest.ranking(level)[:4]:

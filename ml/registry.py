@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from mlflow.pyfunc import PythonModel
 
 if TYPE_CHECKING:
     from ml.forecast import ForecastRun
@@ -20,13 +21,8 @@ if TYPE_CHECKING:
 REGISTERED_MODEL = "shelfcast-sales-forecast"
 ALIAS = "champion"
 
-try:
-    from mlflow.pyfunc import PythonModel
-except ImportError:  # pragma: no cover - mlflow is part of the ml extra
-    PythonModel = object  # type: ignore[assignment,misc]
 
-
-class PublishedForecast(PythonModel):  # type: ignore[misc,valid-type]
+class PublishedForecast(PythonModel):  # type: ignore[misc]
     def load_context(self, context: Any) -> None:
         self.series = pd.read_parquet(context.artifacts["series"])
         self.rollup = pd.read_parquet(context.artifacts["rollup"])

@@ -36,7 +36,11 @@ class ForecastOutcome:
     seconds: float
 
 
-def run_forecast(settings: Settings, log: Callable[[str], None], cutoffs: int = 3) -> ForecastOutcome:
+def run_forecast(
+    settings: Settings, log: Callable[[str], None], cutoffs: int = 3, build_marts: bool = True
+) -> ForecastOutcome:
+    """`shelfcast forecast`; `build_marts=False` leaves the dbt models on the forecast's tables to the
+    caller (the Dagster graph builds them as their own assets)."""
     started = time.perf_counter()
     session = lambda: get_spark(settings, "shelfcast-forecast")  # noqa: E731 - started only for mllib
     models = default_models(
@@ -81,8 +85,9 @@ def run_forecast(settings: Settings, log: Callable[[str], None], cutoffs: int = 
     write_tables(settings, tables)
     rows = {name: len(frame) for name, frame in tables.items()}
     log("  written: " + ", ".join(f"ml.{name} {count:,} rows" for name, count in rows.items()))
-    built = build_forecast_models(settings)
-    log(f"  dbt build --select {FORECAST_MODELS_SELECTOR}: {built.nodes} nodes in {built.seconds:.1f} s")
+    if build_marts:
+        built = build_forecast_models(settings)
+        log(f"  dbt build --select {FORECAST_MODELS_SELECTOR}: {built.nodes} nodes in {built.seconds:.1f} s")
     return ForecastOutcome(run, run_id, experiment_id, len(panel.series), rows, time.perf_counter() - started)
 
 

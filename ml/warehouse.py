@@ -4,7 +4,10 @@ forecast tables back into schema `ml`, where dbt declares them as sources.
 Write-back is atomic. On DuckDB the tables are written into a copy of the warehouse file that replaces the
 published one in a single rename (the same swap `shelfcast transform` uses), so a dashboard reading the
 file never sees a half-written forecast and dbt never fights the forecast over the file's lock. On
-PostgreSQL each table is loaded under a temporary name and swapped in one transaction.
+PostgreSQL each table is loaded under a temporary name and swapped in one transaction. On Spark each table
+is a Delta table in database `ml` of the warehouse's metastore, replaced by one overwrite commit: readers
+see the previous forecast until the commit, then the new one (Delta's snapshot isolation); on a cluster
+the frames go to the executors like any other DataFrame.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import pandas as pd
 
 from ml.panel import ATTRIBUTES, KNOWN_AHEAD, SERIES_KEYS
 from shelfcast.errors import ShelfcastError
+from shelfcast.warehouse import model_schema
 
 if TYPE_CHECKING:
     from shelfcast.config import Settings
@@ -43,12 +47,25 @@ def read_features(settings: Settings) -> pd.DataFrame:
         from shelfcast.warehouse import connect_postgres
 
         with connect_postgres() as con, con.cursor() as cursor:
-            cursor.execute(f"select {columns} from analytics.int_sales__features")
+            cursor.execute(f"select {columns} from {model_schema(settings)}.int_sales__features")
             rows = cursor.fetchall()
             return pd.DataFrame(rows, columns=[d.name for d in cursor.description])
+    if target == "spark":
+        from shelfcast.spark import warehouse_spark
+
+        spark = warehouse_spark(settings, "shelfcast-forecast")
+        table = f"{model_schema(settings)}.int_sales__features"
+        if not spark.catalog.tableExists(table):
+            raise ShelfcastError(
+                f"the Spark warehouse has no {table}, the features forecasting reads",
+                hint="run `shelfcast transform` first",
+            )
+        # Arrow-backed collection: the panel is built on the driver whatever the cluster's size
+        spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
+        return spark.table(table).selectExpr(*FEATURE_COLUMNS).toPandas()
     raise ShelfcastError(
         f"forecasting reads the warehouse of target {target}, which it does not support yet",
-        hint="use the duckdb (default) or postgres target",
+        hint="use the duckdb (default), postgres or spark target",
     )
 
 
@@ -60,6 +77,8 @@ def write_tables(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
         _write_duckdb(settings, tables)
     elif target == "postgres":
         _write_postgres(tables)
+    elif target == "spark":
+        _write_spark(settings, tables)
     else:
         raise ShelfcastError(f"forecast write-back to target {target} is not supported yet")
 
@@ -102,6 +121,35 @@ def _write_postgres(tables: dict[str, pd.DataFrame]) -> None:
             cursor.execute(f"drop table if exists {SCHEMA}.{name} cascade")
             cursor.execute(f"alter table {SCHEMA}.{staged} rename to {name}")
         con.commit()
+
+
+def _write_spark(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
+    from shelfcast.spark import warehouse_spark
+
+    spark = warehouse_spark(settings, "shelfcast-forecast")
+    spark.sql(f"create database if not exists {SCHEMA}")
+    spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
+    for name, frame in tables.items():
+        data = spark.createDataFrame(frame, schema=_spark_schema(frame))
+        # overwriteSchema: a new release may add columns; the old table's readers keep their snapshot
+        data.write.format("delta").mode("overwrite").option("overwriteSchema", "true").saveAsTable(
+            f"{SCHEMA}.{name}"
+        )
+
+
+def _spark_schema(frame: pd.DataFrame) -> object:
+    """The frame's Arrow types as a Spark schema. An empty frame (a run without Prophet has no components)
+    still gets typed columns: text where nothing says otherwise, as Delta stores no void columns; times
+    are TIMESTAMP (without a zone, Spark would pick TIMESTAMP_NTZ, a Delta table feature older readers
+    lack)."""
+    import pyarrow as pa
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    schema = pa.Schema.from_pandas(frame, preserve_index=False)
+    typed = pa.schema(
+        [field.with_type(pa.string()) if pa.types.is_null(field.type) else field for field in schema]
+    )
+    return from_arrow_schema(typed, prefer_timestamp_ntz=False)
 
 
 def _with_dates(frame: pd.DataFrame) -> pd.DataFrame:

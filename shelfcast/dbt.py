@@ -53,7 +53,7 @@ def dbt_environment(settings: Settings, duckdb_file: Path | None = None) -> dict
 
 
 @contextmanager
-def _patched_environment(values: dict[str, str]) -> Iterator[None]:
+def patched_environment(values: dict[str, str]) -> Iterator[None]:
     saved = {key: os.environ.get(key) for key in values}
     os.environ.update(values)
     try:
@@ -81,7 +81,7 @@ def run_dbt(settings: Settings, args: list[str], duckdb_file: Path | None = None
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="shelfcast-dbt-") as profiles:
         shutil.copyfile(PROFILES_EXAMPLE, Path(profiles) / "profiles.yml")
-        with _patched_environment(dbt_environment(settings, duckdb_file)):
+        with patched_environment(dbt_environment(settings, duckdb_file)):
             outcome = dbtRunner().invoke(
                 [
                     *args,
@@ -151,14 +151,11 @@ def build_warehouse(settings: Settings, select: str | None = None, full_refresh:
     if settings.warehouse_target.value == "redshift":
         load_lake_into_redshift(settings)
     if settings.warehouse_target.value == "spark":
-        from shelfcast.spark import get_spark
+        from shelfcast.spark import warehouse_spark
 
-        # dbt-spark's session method picks up the active session: ours, with the configured master and
-        # jars, and a Hive metastore in the data dir so incremental models find their tables next time.
-        hive = settings.model_copy(
-            update={"spark_conf": {"spark.sql.catalogImplementation": "hive", **settings.spark_conf}}
-        )
-        spark = get_spark(hive, "shelfcast-transform")
+        # dbt-spark's session method picks up the active session: ours, whose metastore lets incremental
+        # models find their tables next time
+        spark = warehouse_spark(settings, "shelfcast-transform")
         # dbt reports each failed statement itself; Spark would also dump the whole query plan as JSON.
         spark.sparkContext.setLogLevel("OFF")
     if settings.warehouse_target.value == "postgres":

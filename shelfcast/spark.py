@@ -128,6 +128,15 @@ def get_spark(settings: Settings, app_name: str = "shelfcast") -> SparkSession:
     return spark
 
 
+def warehouse_spark(settings: Settings, app_name: str = "shelfcast-warehouse") -> SparkSession:
+    """The session of the Spark warehouse target: ours, with the configured master and jars, and a Hive
+    metastore in the data dir, so the tables dbt builds (and the forecast writes) outlive the session."""
+    hive = settings.model_copy(
+        update={"spark_conf": {"spark.sql.catalogImplementation": "hive", **settings.spark_conf}}
+    )
+    return get_spark(hive, app_name)
+
+
 def spark_error_message(error: BaseException) -> str:
     """The Java exception's own message for JVM errors, else the first line of the Python one."""
     java = getattr(error, "java_exception", None)

@@ -61,6 +61,14 @@ def install_duckdb_extensions() -> None:
         con.close()
 
 
+# The schema dbt builds the models in, per target (profiles.example.yml)
+MODEL_SCHEMAS = {"duckdb": "main", "postgres": "analytics", "redshift": "analytics", "spark": "shelfcast"}
+
+
+def model_schema(settings: Settings) -> str:
+    return MODEL_SCHEMAS[settings.warehouse_target.value]
+
+
 def duckdb_path(settings: Settings) -> Path:
     return (settings.data_dir / "warehouse" / "shelfcast.duckdb").resolve()
 

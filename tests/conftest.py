@@ -61,3 +61,21 @@ def warehouse(landed: LandedLake, tmp_path_factory: pytest.TempPathFactory):
 
     settings = warehouse_settings(landed, tmp_path_factory.mktemp("warehouse"))
     return BuiltWarehouse(settings, build_warehouse(settings))
+
+
+@pytest.fixture(scope="session")
+def forecasted(warehouse, tmp_path_factory: pytest.TempPathFactory):
+    """A copy of the xs warehouse after `shelfcast forecast` (horizon 14 days, the default models): the
+    settings pointing at it, the run's outcome and its log lines."""
+    import shutil
+
+    from ml.run import run_forecast
+    from shelfcast.warehouse import duckdb_path
+
+    data_dir = tmp_path_factory.mktemp("forecast")
+    settings = warehouse.settings.model_copy(update={"data_dir": data_dir, "forecast_horizon": 14})
+    duckdb_path(settings).parent.mkdir(parents=True)
+    shutil.copyfile(warehouse.path, duckdb_path(settings))
+    lines: list[str] = []
+    outcome = run_forecast(settings, lines.append)
+    return settings, outcome, lines

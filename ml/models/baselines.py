@@ -1,4 +1,5 @@
-"""Baselines every other model has to beat: naive, weekly seasonal naive, 28-day moving average.
+"""Baselines every other model has to beat: naive, seasonal naive (the same weekday last week on daily
+data, the same week last year on weekly data), 28-day moving average (four weeks on weekly data).
 
 A series with no history at the origin (a product not launched yet) forecasts zero; missing days before a
 series existed are ignored, not read as zeros."""
@@ -17,8 +18,9 @@ def naive(history: History) -> np.ndarray:
     return finite_non_negative(np.repeat(last[:, None], history.horizon, axis=1))
 
 
-def seasonal_naive(history: History, season: int = 7) -> np.ndarray:
-    """Each day repeats the same weekday of the last full week before the origin."""
+def seasonal_naive(history: History, season: int | None = None) -> np.ndarray:
+    """Each period repeats the same period of the last full season before the origin."""
+    season = season or history.season
     origin = history.origin
     steps = np.arange(history.horizon)
     columns = origin - season + (steps % season)
@@ -27,8 +29,8 @@ def seasonal_naive(history: History, season: int = 7) -> np.ndarray:
     return finite_non_negative(np.where(np.isnan(values), fallback, values))
 
 
-def moving_average(history: History, window: int = 28) -> np.ndarray:
-    recent = history.units[:, max(0, history.origin - window) :]
+def moving_average(history: History, window_days: int = 28) -> np.ndarray:
+    recent = history.units[:, max(0, history.origin - history.periods(window_days)) :]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: series not yet launched
         level = np.nanmean(recent, axis=1) if recent.shape[1] else np.zeros(len(recent))

@@ -1,11 +1,16 @@
 """Features relative to a forecast origin, for global models: every value a row of origin `o` and step `k`
 reads is either from days before `o` or known ahead (calendar, planned promotions, holidays). The lags of
 `int_sales__features` are relative to each row's own day, which would leak the days between the origin and
-a target more than 7 days out; these are recomputed here from the panel."""
+a target more than 7 days out; these are recomputed here from the panel.
+
+Windows are named in days and read in the panel's periods: on weekly data `mean_7` is the last week,
+`mean_28` the last four, `lag_364` the same week 52 weeks before, `last_year_mean_7` the three weeks around
+it, and `same_weekday_mean_4` the last four weeks; `age_days` and `days_since_last_sale` stay in days."""
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -45,29 +50,33 @@ def design(history: History, units: np.ndarray, origin: int) -> pd.DataFrame:
     series, horizon = past.shape[0], history.horizon
     steps = np.arange(1, horizon + 1)
     target_days = origin + steps - 1
+    week, year, month = history.periods(7), history.periods(364), history.periods(28)
+    around = 3 if history.period_days == 1 else 1  # half-width of the window around last year's period
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows: series not launched yet
-        means = {w: _window_mean(past, origin - w, origin) for w in (7, 28, 91)}
-        zero_share = np.nanmean(past[:, max(0, origin - 28) :] == 0, axis=1)
-        weekday_lags = 7 * np.ceil(steps / 7).astype(int)
+        means = {w: _window_mean(past, origin - history.periods(w), origin) for w in (7, 28, 91)}
+        zero_share = np.nanmean(past[:, max(0, origin - month) :] == 0, axis=1)
+        weekday_lags = week * np.ceil(steps / week).astype(int)
         same_weekday = np.stack(
             [
                 np.nanmean(
-                    np.stack([_column(past, target_days[k] - weekday_lags[k] - 7 * j) for j in range(4)]),
+                    np.stack([_column(past, target_days[k] - weekday_lags[k] - week * j) for j in range(4)]),
                     axis=0,
                 )
                 for k in range(horizon)
             ],
             axis=1,
         )
-    lag_364 = np.stack([_column(past, d - 364) for d in target_days], axis=1)
+    lag_364 = np.stack([_column(past, d - year) for d in target_days], axis=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         # a week around the same day last year, and the level before the origin a year ago: with mean_28
         # they give the model last year's seasonal shape and this year's growth
-        last_year_week = np.stack([_window_mean(past, d - 367, d - 360) for d in target_days], axis=1)
-        last_year_level = _window_mean(past, origin - 364 - 28, origin - 364)
+        last_year_week = np.stack(
+            [_window_mean(past, d - year - around, d - year + around + 1) for d in target_days], axis=1
+        )
+        last_year_level = _window_mean(past, origin - year - month, origin - year)
     observed = ~np.isnan(past)
     sold = np.nan_to_num(past) > 0
     last_sale = np.where(sold.any(axis=1), origin - 1 - np.argmax(sold[:, ::-1], axis=1), -1)
@@ -79,7 +88,7 @@ def design(history: History, units: np.ndarray, origin: int) -> pd.DataFrame:
     def per_step(values: np.ndarray) -> np.ndarray:
         return np.tile(values, series)
 
-    calendar = pd.to_datetime(history_dates(history, target_days))
+    calendar = pd.to_datetime(history.dates(target_days))
     frame = pd.DataFrame(
         {
             "step": per_step(steps),
@@ -98,8 +107,10 @@ def design(history: History, units: np.ndarray, origin: int) -> pd.DataFrame:
             "last_year_mean_7": last_year_week.reshape(-1),
             "last_year_level_28": per_series(last_year_level),
             "zero_share_28": per_series(zero_share),
-            "days_since_last_sale": per_series(np.where(last_sale >= 0, origin - last_sale, 9999)),
-            "age_days": per_series(origin - first_seen),
+            "days_since_last_sale": per_series(
+                np.where(last_sale >= 0, (origin - last_sale) * history.period_days, 9999)
+            ),
+            "age_days": per_series((origin - first_seen) * history.period_days),
             "region": per_series(history.categories["region_code"]),
             "category": per_series(history.categories["category"]),
         }
@@ -109,8 +120,12 @@ def design(history: History, units: np.ndarray, origin: int) -> pd.DataFrame:
     return frame
 
 
-def history_dates(history: History, day_indexes: np.ndarray) -> np.ndarray:
-    return np.datetime64(history.start, "D") + day_indexes.astype("timedelta64[D]")
+def origin_rows(history: History, origins: list[int]) -> Iterator[tuple[int, pd.DataFrame, np.ndarray]]:
+    """Training rows of global models: per past origin, its feature rows and their targets (the
+    `horizon` periods after it, NaN where a series did not exist yet)."""
+    for origin in origins:
+        target = history.units[:, origin : origin + history.horizon].reshape(-1)
+        yield origin, design(history, history.units, origin), target
 
 
 def _column(values: np.ndarray, index: int) -> np.ndarray:

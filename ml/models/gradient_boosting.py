@@ -1,7 +1,17 @@
 """A global LightGBM model over every series: trained on rows of several past origins, each row a series,
 an origin and a step ahead, with features that read only before its origin (`features.design`).
 
-Tweedie loss suits daily store × product demand: mostly zeros, a long right tail, never negative."""
+Daily data: Tweedie loss on the units themselves suits daily store × product demand: mostly zeros, a long
+right tail, never negative.
+
+Weekly data (`relative`): weekly sales are smooth and dominated by the year's shape, and series differ in
+size by orders of magnitude (a department selling $50 a week beside one selling $100 k). The model then
+learns each row's ratio to the same week last year (`lag_364`), from features divided by that same
+anchor, so one tree serves every size; the squared loss is weighted by the anchor, which makes it a loss
+in sales again. Rows without a year of history do not train it; their forecast scales the ratio by the
+nearest anchor they have (last year's three weeks around, else the last four weeks). On Walmart's weekly
+sales this took the holdout WMAE from 10 % better than the seasonal naive to 24 % better
+(`benchmarks/forecast_walmart.py`)."""
 
 from __future__ import annotations
 
@@ -11,9 +21,43 @@ import numpy as np
 import pandas as pd
 
 from ml.models import History, finite_non_negative, without_history
-from ml.models.features import CATEGORICAL, design
+from ml.models.features import CATEGORICAL, design, origin_rows
 
 FULL_ROWS = 500_000  # training rows below which nothing is sampled away
+ANCHOR = "lag_364"
+LEVELS = (
+    "mean_7",
+    "mean_28",
+    "mean_91",
+    "same_weekday_mean_4",
+    "lag_364",
+    "last_year_mean_7",
+    "last_year_level_28",
+)
+RELATIVE_RECENT_ORIGINS = 26  # half a year of weekly origins: weekly panels have few rows per origin
+RELATIVE_LAST_YEAR_ORIGINS = 9
+RELATIVE_ROUNDS = 250
+MAX_RATIO = 10.0  # a week selling ten times last year's is an outlier to learn from, not a trend
+
+
+def relative_rows(rows: pd.DataFrame, anchor: np.ndarray) -> pd.DataFrame:
+    """The feature rows with every sales level divided by the row's anchor, plus the year-on-year growth of
+    the level and the anchor's own size (log): features that mean the same for a small and a large series."""
+    out = rows.copy()
+    safe = np.where(anchor > 0, anchor, np.nan)
+    for column in LEVELS:
+        out[column] = rows[column].to_numpy() / safe
+    last_year = rows["last_year_level_28"].to_numpy()
+    out["growth"] = rows["mean_28"].to_numpy() / np.where(last_year > 0, last_year, np.nan)
+    out["log_anchor"] = np.log1p(np.nan_to_num(np.maximum(anchor, 0.0)))
+    return out
+
+
+def forecast_anchor(rows: pd.DataFrame) -> np.ndarray:
+    """Last year's same week; else the three weeks around it; else the last four weeks."""
+    anchor = rows[ANCHOR].to_numpy()
+    anchor = np.where(np.isnan(anchor), rows["last_year_mean_7"].to_numpy(), anchor)
+    return np.nan_to_num(np.where(np.isnan(anchor), rows["mean_28"].to_numpy(), anchor))
 
 
 @dataclass
@@ -25,6 +69,7 @@ class GlobalGradientBoosting:
     seed: int = 42
     threads: int = 2
     params: dict[str, object] = field(default_factory=dict)
+    relative: bool | None = None  # learn ratios to last year (see above); None: on weekly panels
     last_importance: pd.Series | None = None  # gain per feature of the last fit
     last_booster: object | None = field(default=None, repr=False)
     last_rows: pd.DataFrame | None = field(default=None, repr=False)  # the last fit's prediction rows
@@ -42,39 +87,64 @@ class GlobalGradientBoosting:
 
     def training_origins(self, history: History) -> list[int]:
         """Origins whose whole horizon ends before the forecast origin, with 28 days of history."""
+        week, year, month = history.periods(7), history.periods(364), history.periods(28)
+        recent_origins, last_year_origins = self.recent_origins, self.last_year_origins
+        if self._relative(history):
+            recent_origins = max(recent_origins, RELATIVE_RECENT_ORIGINS)
+            last_year_origins = max(last_year_origins, RELATIVE_LAST_YEAR_ORIGINS)
         last = history.origin - history.horizon
-        recent = [last - 7 * back for back in range(self.recent_origins)]
-        middle = self.last_year_origins // 2
-        year_ago = [last - 364 + history.horizon + 7 * (j - middle) for j in range(self.last_year_origins)]
-        return sorted({o for o in recent + year_ago if 28 <= o <= last})
+        recent = [last - week * back for back in range(recent_origins)]
+        middle = last_year_origins // 2
+        year_ago = [last - year + history.horizon + week * (j - middle) for j in range(last_year_origins)]
+        return sorted({o for o in recent + year_ago if month <= o <= last})
+
+    def _relative(self, history: History) -> bool:
+        return history.period_days > 1 if self.relative is None else self.relative
 
     def __call__(self, history: History) -> np.ndarray:
         import lightgbm as lgb
 
-        frames, targets = [], []
+        relative = self._relative(history)
+        frames, targets, weights = [], [], []
         rng = np.random.default_rng(self.seed)
         origins = self.training_origins(history)
         candidates = len(origins) * history.units.shape[0] * history.horizon
         # small panels keep every row; large ones a seeded uniform sample (unbiased, and far faster)
         share = max(self.sample, min(1.0, FULL_ROWS / max(candidates, 1)))
-        for origin in origins:
-            rows = design(history, history.units, origin)
-            target = history.units[:, origin : origin + history.horizon].reshape(-1)
-            # a series that did not exist yet has nothing to learn from
+        if relative:  # weekly panels are small (a row per series, origin and week): keep them all
+            share = 1.0
+        for _, rows, target in origin_rows(history, origins):
+            weight = np.ones(target.size)
+            if relative:
+                anchor = rows[ANCHOR].to_numpy()
+                rows = relative_rows(rows, anchor)
+                target = np.minimum(target / np.where(anchor > 0, anchor, np.nan), MAX_RATIO)
+                weight = anchor
+            # a series that did not exist yet (or, relative, a year ago) has nothing to learn from
             keep = ~np.isnan(target) & (rng.random(target.size) < share)
             frames.append(rows[keep])
             targets.append(target[keep])
-        prediction_rows = design(history, history.units, history.origin)
-        if not frames:  # too little history for any training origin: fall back on the recent level
-            return finite_non_negative(prediction_rows["mean_28"].to_numpy().reshape(-1, history.horizon))
-        train = pd.concat(frames, ignore_index=True)
+            weights.append(weight[keep])
+        plain_rows = design(history, history.units, history.origin)
+        anchor = forecast_anchor(plain_rows)
+        prediction_rows = relative_rows(plain_rows, anchor) if relative else plain_rows
+        train = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if train.empty:  # too little history for any training row: fall back on the recent level
+            return finite_non_negative(plain_rows["mean_28"].to_numpy().reshape(-1, history.horizon))
+        loss = (
+            {"objective": "regression", "learning_rate": 0.05, "min_data_in_leaf": 100, "max_bin": 255}
+            if relative
+            else {
+                "objective": "tweedie",
+                "tweedie_variance_power": 1.2,
+                "learning_rate": 0.1,
+                "min_data_in_leaf": int(np.clip(len(train) // 5_000, 20, 200)),
+                "max_bin": 63,
+            }
+        )
         params = {
-            "objective": "tweedie",
-            "tweedie_variance_power": 1.2,
-            "learning_rate": 0.1,
+            **loss,
             "num_leaves": 31,
-            "min_data_in_leaf": int(np.clip(len(train) // 5_000, 20, 200)),
-            "max_bin": 63,
             "feature_fraction": 0.9,
             "bagging_fraction": 0.8,
             "bagging_freq": 1,
@@ -84,12 +154,20 @@ class GlobalGradientBoosting:
             "num_threads": self.threads,
             "verbose": -1,
         } | self.params
-        dataset = lgb.Dataset(train, np.concatenate(targets), categorical_feature=list(CATEGORICAL))
-        booster = lgb.train(params, dataset, num_boost_round=self.rounds)
+        dataset = lgb.Dataset(
+            train,
+            np.concatenate(targets),
+            weight=np.concatenate(weights) if relative else None,
+            categorical_feature=list(CATEGORICAL),
+        )
+        booster = lgb.train(params, dataset, num_boost_round=RELATIVE_ROUNDS if relative else self.rounds)
         self.last_importance = pd.Series(
             booster.feature_importance("gain"), index=booster.feature_name()
         ).sort_values(ascending=False)
         self.last_booster, self.last_rows = booster, prediction_rows
-        predicted = np.asarray(booster.predict(prediction_rows)).reshape(-1, history.horizon)
+        predicted = np.asarray(booster.predict(prediction_rows))
+        if relative:
+            predicted = predicted * anchor
+        predicted = predicted.reshape(-1, history.horizon)
         predicted[without_history(history)] = 0.0
         return finite_non_negative(predicted)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ml.models import History, finite_non_negative, without_history
-from ml.models.features import FEATURES, design
+from ml.models.features import FEATURES, design, origin_rows
 from ml.models.gradient_boosting import GlobalGradientBoosting
 
 
@@ -58,11 +58,10 @@ class SparkPipelineModel:
         origins = GlobalGradientBoosting().training_origins(history)
         rng = np.random.default_rng(self.seed)
         frames = []
-        for origin in origins:
-            rows = design(history, history.units, origin)
-            rows["label"] = history.units[:, origin : origin + history.horizon].reshape(-1)
+        for origin, rows, target in origin_rows(history, origins):
+            rows["label"] = target
             rows["origin"] = origin
-            frames.append(rows[~rows["label"].isna()])
+            frames.append(rows[~np.isnan(target)])
         if not frames:
             return pd.DataFrame()
         training = pd.concat(frames, ignore_index=True)

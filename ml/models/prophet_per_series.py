@@ -9,7 +9,8 @@ backtest's conformal calibration like every other model's, so Prophet's own samp
 
 Fallbacks, so that no series can fail the run: no history forecasts zero, fewer than two weeks of history
 its mean, and a fit that raises the 28-day moving average of its series; the number of fallbacks is kept
-in `last_fallbacks`."""
+in `last_fallbacks`. On weekly data the weekly curve is off (one value per week) and the yearly one needs
+two years, as on daily data."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ml.models import History, finite_non_negative, without_history
+from ml.models import History, finite_non_negative, short_history_fallback, without_history
+from ml.panel import periods
 
 MIN_DAYS = 14
 YEARLY_MIN_DAYS = 730  # below two years a yearly curve is fitted to noise
@@ -40,10 +42,11 @@ class SeriesInput:
     """What one fit needs: plain arrays, cheap to send to a worker process."""
 
     row: int
-    start: dt.date  # the day of units[0]
+    start: dt.date  # the date of units[0]
     units: np.ndarray  # observed history, no NaN
     known: dict[str, np.ndarray]  # covariates from `start` to the end of the horizon
     horizon: int
+    period_days: int = 1
 
 
 @dataclass
@@ -56,20 +59,19 @@ class ProphetModel:
 
     def __call__(self, history: History) -> np.ndarray:
         inputs, forecasts = [], np.zeros((history.units.shape[0], history.horizon))
+        means, fit = short_history_fallback(history.units, history.periods(MIN_DAYS))
+        forecasts[~np.isnan(means)] = means[~np.isnan(means), None]
         observed = ~np.isnan(history.units)
-        counts = observed.sum(axis=1)
-        for row in np.flatnonzero(counts > 0):
+        for row in np.flatnonzero(fit):
             first = int(np.argmax(observed[row]))
-            if counts[row] < MIN_DAYS:
-                forecasts[row] = np.nanmean(history.units[row])
-                continue
             inputs.append(
                 SeriesInput(
                     row=int(row),
-                    start=history.start + dt.timedelta(days=first),
+                    start=history.start + dt.timedelta(days=first * history.period_days),
                     units=np.nan_to_num(history.units[row, first:]),
                     known={name: values[row, first:] for name, values in history.known.items()},
                     horizon=history.horizon,
+                    period_days=history.period_days,
                 )
             )
         results = self._fit_all(inputs)
@@ -106,16 +108,16 @@ def fit_one(item: SeriesInput) -> tuple[np.ndarray, pd.DataFrame | None]:
     """The horizon's forecast and its components; on a failed fit, the 28-day mean and no components."""
     from prophet import Prophet
 
-    days = pd.date_range(item.start, periods=len(item.units) + item.horizon, freq="D")
-    history_days = len(item.units)
+    days = pd.date_range(item.start, periods=len(item.units) + item.horizon, freq=f"{item.period_days}D")
+    history_periods = len(item.units)
     frame = pd.DataFrame({"ds": days, **{name: item.known[name][: len(days)] for name in REGRESSORS}})
     holiday_days = days[item.known["is_holiday"][: len(days)] > 0]
     holidays = pd.DataFrame({"holiday": "public_holiday", "ds": holiday_days}) if len(holiday_days) else None
     try:
         model = Prophet(
             uncertainty_samples=0,
-            yearly_seasonality=history_days >= YEARLY_MIN_DAYS,
-            weekly_seasonality=True,
+            yearly_seasonality=history_periods * item.period_days >= YEARLY_MIN_DAYS,
+            weekly_seasonality=item.period_days == 1,
             daily_seasonality=False,
             holidays=holidays,
         )
@@ -123,10 +125,10 @@ def fit_one(item: SeriesInput) -> tuple[np.ndarray, pd.DataFrame | None]:
             model.add_regressor(name, standardize=name != "is_promoted")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.fit(frame.iloc[:history_days].assign(y=item.units))
-            predicted = model.predict(frame.iloc[history_days:])
+            model.fit(frame.iloc[:history_periods].assign(y=item.units))
+            predicted = model.predict(frame.iloc[history_periods:])
     except Exception:  # a series Stan cannot fit must not fail the run: fall back, counted by the caller
-        return np.full(item.horizon, item.units[-28:].mean()), None
+        return np.full(item.horizon, item.units[-periods(28, item.period_days) :].mean()), None
     parts = pd.DataFrame({"forecast_date": predicted["ds"].dt.date})
     for name in COMPONENTS:
         parts[name] = predicted[name].to_numpy() if name in predicted else 0.0
@@ -136,7 +138,8 @@ def fit_one(item: SeriesInput) -> tuple[np.ndarray, pd.DataFrame | None]:
 
 def _quiet() -> None:
     """Prophet logs "Importing plotly failed" (at ERROR) on import and cmdstanpy two INFO lines per fit;
-    cmdstanpy configures its logger when imported, so the levels are set before and after the imports."""
+    cmdstanpy configures its logger when imported, so the levels are set before and after the imports, and
+    its logger is disabled outright: it logs through handlers it re-adds per fit."""
     levels = {"prophet": logging.ERROR, "prophet.plot": logging.CRITICAL, "cmdstanpy": logging.ERROR}
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
@@ -149,6 +152,7 @@ def _quiet() -> None:
         logger.propagate = False
         for handler in logger.handlers:
             handler.setLevel(level)
+    logging.getLogger("cmdstanpy").disabled = True
 
 
 SPARK_RESULT_SCHEMA = "row long, forecast_date date, component string, effect double"
@@ -174,7 +178,8 @@ def _series_rows(item: SeriesInput) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "row": item.row,
-            "day": pd.date_range(item.start, periods=days, freq="D").date,
+            "period_days": item.period_days,
+            "day": pd.date_range(item.start, periods=days, freq=f"{item.period_days}D").date,
             "y": np.concatenate([item.units, np.full(item.horizon, np.nan)]),
             **{name: item.known[name][:days].astype(float) for name in ("is_holiday", *REGRESSORS)},
         }
@@ -191,6 +196,7 @@ def _fit_group(rows: pd.DataFrame) -> pd.DataFrame:
         units=rows["y"].to_numpy()[:history],
         known={name: rows[name].to_numpy() for name in ("is_holiday", *REGRESSORS)},
         horizon=len(rows) - history,
+        period_days=int(rows["period_days"].iloc[0]),
     )
     forecast, parts = fit_one(item)
     days = rows["day"].to_numpy()[history:]

@@ -1,8 +1,13 @@
-"""statsforecast's AutoETS and Theta (dynamic optimised), weekly season: the strong statistical reference.
+"""statsforecast's AutoETS and Theta (dynamic optimised): the strong statistical reference.
 
 Both are local models: one fit per series, on the last `window` days before the origin (a year holds every
 weekly pattern; older days cost time without changing an exponential-smoothing fit much). They forecast
 the aggregate levels directly; the series level too when the run allows local models there.
+
+The season follows the grain: the week on daily data; the 52-week year on weekly data, which is fitted
+whole (a few hundred points). ETS then has no seasonal component: like R's `ets`, which it ports, it
+handles seasons of at most 24 periods (its forecast routine returns nothing beyond that), so weekly ETS is
+the level-and-trend reference; Theta deseasonalises by classical decomposition, which has no such limit.
 
 Fallbacks, so that no series can fail the run: a series with no history forecasts zero, one with fewer than
 two weeks of history its mean, and a fit that raises falls back on the 28-day moving average
@@ -17,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ml.models import History, finite_non_negative, without_history
+from ml.models import History, finite_non_negative, short_history_fallback, without_history
 
-SEASON = 7
-MIN_DAYS = 2 * SEASON
+MIN_DAYS = 14
+ETS_MAX_SEASON = 24
 
 
 @dataclass
@@ -30,28 +35,27 @@ class StatisticalModel:
     processes: int = 1  # statsforecast's process pool; pays off from a few hundred series
     local = True
 
-    def _models(self) -> tuple[object, object]:
+    def _models(self, history: History) -> tuple[object, object]:
         from statsforecast.models import AutoETS, DynamicOptimizedTheta, WindowAverage
 
+        season = history.season
         model = (
-            AutoETS(season_length=SEASON, alias="model")
+            AutoETS(season_length=season if season <= ETS_MAX_SEASON else 1, alias="model")
             if self.method == "ets"
-            else DynamicOptimizedTheta(season_length=SEASON, alias="model")
+            else DynamicOptimizedTheta(season_length=season, alias="model")
         )
-        return model, WindowAverage(window_size=28, alias="model")
+        return model, WindowAverage(window_size=history.periods(28), alias="model")
 
     def __call__(self, history: History) -> np.ndarray:
         from statsforecast import StatsForecast
 
-        units = history.units[:, max(0, history.origin - self.window) :]
+        window = history.periods(self.window) if history.period_days == 1 else history.origin
+        units = history.units[:, max(0, history.origin - window) :]
         forecasts = np.zeros((units.shape[0], history.horizon))
         observed = ~np.isnan(units)
-        counts = observed.sum(axis=1)
-        short = (counts > 0) & (counts < MIN_DAYS)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            forecasts[short] = np.nanmean(units[short], axis=1, keepdims=True)
-        fit = np.flatnonzero(counts >= MIN_DAYS)
+        means, long_enough = short_history_fallback(units, history.periods(MIN_DAYS))
+        forecasts[~np.isnan(means)] = means[~np.isnan(means), None]
+        fit = np.flatnonzero(long_enough)
         if fit.size:
             # a series' history starts on its first observed day; NaN only ever precedes it (see Panel)
             first = np.argmax(observed[fit], axis=1)
@@ -59,7 +63,7 @@ class StatisticalModel:
             rows = np.repeat(fit, lengths)
             days = np.concatenate([np.arange(f, units.shape[1]) for f in first])
             frame = pd.DataFrame({"unique_id": rows, "ds": days, "y": np.nan_to_num(units[rows, days])})
-            model, fallback = self._models()
+            model, fallback = self._models(history)
             engine = StatsForecast(
                 models=[model],
                 freq=1,

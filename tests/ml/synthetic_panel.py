@@ -37,3 +37,28 @@ def weekly_panel(series: int = 40, days: int = 400, seed: int = 7) -> Panel:
     known["is_promoted"] = promoted
     known["promo_discount_pct"] = promoted * 20
     return Panel(series=frame, start=start, units=units, known=known)
+
+
+def weekly_grain_panel(series: int = 60, weeks: int = 160, seed: int = 11) -> Panel:
+    """Weekly sales (one column per week, Fridays) with a yearly shape, a holiday peak in late November
+    and December, 15 % growth a year and per-series levels; series 0 launches 20 weeks before the end."""
+    rng = np.random.default_rng(seed)
+    start = dt.date(2021, 1, 1)  # a Friday
+    dates = [start + dt.timedelta(weeks=w) for w in range(weeks)]
+    week_of_year = np.array([d.isocalendar()[1] for d in dates])
+    shape = 1 + 0.3 * np.sin(2 * np.pi * week_of_year / 52) + np.isin(week_of_year, (47, 51)) * 0.9
+    growth = 1.15 ** (np.arange(weeks) / 52)
+    level = rng.gamma(3.0, 200.0, size=series)[:, None]
+    units = rng.normal(level * shape * growth, 0.08 * level).clip(0)
+    units[0, : weeks - 20] = np.nan
+    frame = pd.DataFrame(
+        {
+            "store_code": [f"{i % 5 + 1:02d}" for i in range(series)],
+            "product_code": [f"{i:03d}" for i in range(series)],
+            "region_code": [f"R{i % 2}" for i in range(series)],
+            "category": [f"D{i % 4}" for i in range(series)],
+        }
+    )
+    known = {name: np.zeros((series, weeks)) for name in KNOWN_AHEAD}
+    known["is_holiday"][:] = np.isin(week_of_year, (47, 51)).astype(float)
+    return Panel(series=frame, start=start, units=units, known=known, period_days=7)

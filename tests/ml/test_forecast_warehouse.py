@@ -20,17 +20,6 @@ from tests.synthetic.test_cli import assert_one_line_error, run_cli
 pytestmark = pytest.mark.spark  # the session's warehouse comes from a Spark landing
 
 
-@pytest.fixture(scope="module")
-def forecasted(warehouse, tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("forecast")
-    settings = warehouse.settings.model_copy(update={"data_dir": data_dir, "forecast_horizon": 14})
-    duckdb_path(settings).parent.mkdir(parents=True)
-    shutil.copyfile(warehouse.path, duckdb_path(settings))
-    lines: list[str] = []
-    outcome = run_forecast(settings, lines.append)
-    return settings, outcome, lines
-
-
 def test_forecasts_every_series_with_ordered_finite_intervals(forecasted) -> None:
     settings, outcome, _ = forecasted
     path = duckdb_path(settings)
