@@ -31,6 +31,7 @@ demo: $(STAMP) system
 	$(BIN)/shelfcast transform
 	$(BIN)/shelfcast forecast
 	$(BIN)/shelfcast docs
+	scripts/demo-api.sh
 
 test: $(STAMP) system lint
 	@url="$$(scripts/postgres.sh)"; \

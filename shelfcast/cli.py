@@ -28,6 +28,8 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+api_key_app = typer.Typer(help="API keys for `shelfcast serve`: create, list, revoke.", no_args_is_help=True)
+app.add_typer(api_key_app, name="api-key")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -404,6 +406,96 @@ def docs(
             ) from error
         console.print(f"serving dbt docs on http://127.0.0.1:{port}/ (Ctrl-C stops)", highlight=False)
         server.serve_forever()
+
+
+@app.command("run")
+def run_all() -> None:
+    """Run the whole pipeline as one Dagster asset graph, in-process: ingest every source, audit the lake,
+    build the dbt models, forecast, build the forecast marts. A failed step stops what depends on it; a
+    rerun starts again from the last published state."""
+    from orchestration.run import run_pipeline
+
+    settings = _settings()
+    run = run_pipeline(settings, lambda line: console.print(line, highlight=False))
+    table = Table(title=f"Dagster run {run.run_id}")
+    for column in ("step", "status", "seconds"):
+        table.add_column(column, justify="right" if column == "seconds" else "left")
+    for outcome in run.steps:
+        table.add_row(outcome.step, outcome.status, f"{outcome.seconds:.1f}")
+    console.print(table)
+    if not run.success:
+        failed = run.failed[0] if run.failed else None
+        raise ShelfcastError(
+            f"step {failed.step} failed: {failed.error}" if failed else "the run failed",
+            hint="the steps downstream of it did not run; fix the cause and run again",
+        )
+    console.print(f"{len(run.materialized)} assets materialised", highlight=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on")] = 8000,
+) -> None:
+    """Serve the HTTP API (KPIs, forecasts, inventory) from the active warehouse; OpenAPI page at /docs."""
+    import socket
+
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings()
+    application = create_app(settings)
+    with socket.socket() as probe:  # a clear message rather than uvicorn's traceback when the port is taken
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ShelfcastError(
+                f"cannot serve the API on {host}:{port}: {error.strerror}", hint="choose another --port"
+            ) from error
+    console.print(
+        f"shelfcast API on http://{host}:{port}/docs, reading the {settings.warehouse_target.value} "
+        "warehouse (Ctrl-C stops)",
+        highlight=False,
+    )
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@api_key_app.command("create")
+def api_key_create(
+    name: Annotated[str, typer.Argument(help="Who the key is for, e.g. north-planning")],
+    region: Annotated[
+        list[str] | None, typer.Option(help="A region the key may read (repeat); default: every region")
+    ] = None,
+) -> None:
+    """Create an API key and print it once: only its hash is kept."""
+    from api.keys import KeyStore, key_store_path
+
+    key = KeyStore(key_store_path(_settings().data_dir)).create(name, region)
+    scope = ", ".join(region) if region else "every region"
+    console.print(f"API key {name} ({scope}); send it as the X-API-Key header. It is not shown again:")
+    console.print(key, highlight=False, soft_wrap=True)
+
+
+@api_key_app.command("list")
+def api_key_list() -> None:
+    """The API keys by name, with their regions (never the keys themselves)."""
+    from api.keys import KeyStore, key_store_path
+
+    table = Table("name", "regions", "created (UTC)")
+    for key in KeyStore(key_store_path(_settings().data_dir)).list():
+        table.add_row(key.name, ", ".join(key.regions) if key.regions else "every region", key.created_at)
+    console.print(table)
+
+
+@api_key_app.command("revoke")
+def api_key_revoke(name: Annotated[str, typer.Argument(help="The key's name")]) -> None:
+    """Delete an API key: requests with it are refused from now on."""
+    from api.keys import KeyStore, key_store_path
+
+    if not KeyStore(key_store_path(_settings().data_dir)).revoke(name):
+        raise ShelfcastError(f"no API key named {name!r}", hint="shelfcast api-key list")
+    console.print(f"revoked {name}")
 
 
 def _source_names(values: list[str] | None, kinds: type) -> list:  # type: ignore[type-arg]

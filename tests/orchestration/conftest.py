@@ -1,0 +1,65 @@
+"""One uninterrupted pipeline run through Dagster at scale xs (and a second one over it), which the
+pipeline and kill tests compare against."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from orchestration.run import run_pipeline
+from shelfcast.warehouse import duckdb_path
+from tests.support import lake_settings
+
+FAST_MODELS = ["naive", "seasonal_naive", "moving_average_28", "lightgbm"]
+# what records when, or which run (a snapshot's validity starts when it ran; dbt_scd_id hashes that time):
+# the rest must be equal after a rerun, floating-point columns to 9 significant digits (DuckDB's parallel
+# sums add in varying order, and a hash of the last bits, even rounded, would tell those orders apart)
+VOLATILE = {
+    *("ingested_at", "extracted_on", "run_id", "generated_at", "loaded_at", "last_loaded_at"),
+    *("dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to"),
+}
+FLOATING = {"DOUBLE", "FLOAT", "REAL"}
+MARTS = ("fct_daily_sales", "mart_kpi_daily", "fct_sales_forecast", "mart_inventory_recommendations")
+
+
+def warehouse_hashes(path) -> dict[str, tuple]:
+    """Per table of every schema: row count, an order-free hash of the rows' exact columns (volatile ones
+    left out), and per floating-point column its sum and sum of squares rounded to 9 significant digits."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE'"
+        ).fetchall()
+        hashes = {}
+        for schema, table in tables:
+            described = con.execute(
+                "select column_name, data_type from information_schema.columns where table_schema = ? "
+                "and table_name = ? order by ordinal_position",
+                [schema, table],
+            ).fetchall()
+            exact = [f'"{name}"' for name, kind in described if name not in VOLATILE and kind not in FLOATING]
+            floats = [f'"{name}"' for name, kind in described if name not in VOLATILE and kind in FLOATING]
+            sums = [f"sum({c}), sum({c} * {c})" for c in floats]
+            row = con.execute(
+                f"select count(*), bit_xor(hash(row({', '.join(exact)}))) {''.join(', ' + x for x in sums)} "
+                f'from "{schema}"."{table}"'
+            ).fetchone()
+            hashes[f"{schema}.{table}"] = (
+                row[0],
+                row[1],
+                *(float(f"{v:.9g}") if v is not None else None for v in row[2:]),
+            )
+        return hashes
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def pipeline(spark, xs_dataset, rest_server, tmp_path_factory):
+    settings = lake_settings(tmp_path_factory.mktemp("pipeline"), xs_dataset, rest_server.port).model_copy(
+        update={"forecast_models": FAST_MODELS, "forecast_horizon": 14}
+    )
+    first = run_pipeline(settings)
+    hashes = warehouse_hashes(duckdb_path(settings))
+    second = run_pipeline(settings)
+    return settings, first, second, hashes
