@@ -21,15 +21,17 @@ _api_key = APIKeyHeader(
 )
 
 
-def warehouse(request: Request) -> Warehouse:
+# Dependencies that do not wait on a query are coroutines: a synchronous one costs a hop to the thread
+# pool per request, and under load those hops queue behind the queries.
+async def warehouse(request: Request) -> Warehouse:
     return request.app.state.warehouse
 
 
-def key_store(request: Request) -> KeyStore:
+async def key_store(request: Request) -> KeyStore:
     return request.app.state.keys
 
 
-def caller(
+async def caller(
     key: Annotated[str | None, Security(_api_key)], store: Annotated[KeyStore, Depends(key_store)]
 ) -> ApiKey:
     if not key:
@@ -72,7 +74,7 @@ class Page:
     offset: int
 
 
-def page(
+async def page(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Rows per page")] = 100,
     offset: Annotated[int, Query(ge=0, le=100_000_000, description="Rows to skip")] = 0,
 ) -> Page:
@@ -149,11 +151,19 @@ def require_known(
 def paged(
     db: Warehouse, select: str, order_by: str, params: list[Any], window: Page, needs: list[str]
 ) -> dict[str, Any]:
-    """One page of `select` in `order_by` order, with the total row count and the next page's offset."""
-    total = db.rows(f"select count(*) as n from ({select}) as counted", params, needs)[0]["n"]
-    items: list[Row] = db.rows(
-        f"{select} order by {order_by} limit ? offset ?", [*params, window.limit, window.offset], needs
-    )
+    """One page of `select` in `order_by` order (columns of its result), with the total row count and the
+    next page's offset: one query (the count as a window over the whole result) unless the page is past
+    the end."""
+    page = f"select *, count(*) over () as _total from ({select}) as counted order by {order_by}"
+    items: list[Row] = db.rows(f"{page} limit ? offset ?", [*params, window.limit, window.offset], needs)
+    if items:
+        total = items[0]["_total"]
+        for item in items:
+            del item["_total"]
+    elif window.offset:
+        total = db.rows(f"select count(*) as n from ({select}) as counted", params, needs)[0]["n"]
+    else:
+        total = 0
     following = window.offset + window.limit
     return {
         "items": items,

@@ -63,7 +63,7 @@ def forecasts(
     page = paged(
         db,
         select,
-        "f.store_code, f.product_code, f.forecast_date",
+        "store_code, product_code, forecast_date",
         filters.params,
         window,
         ["fct_sales_forecast", "mart_forecast_accuracy"],

@@ -55,8 +55,8 @@ def alerts(
     """
     # stockouts soonest first, then overstock by most days of cover
     order = (
-        "case when a.alert_type = 'stockout_risk' then 0 else 1 end, a.days_until_stockout, "
-        "a.days_of_cover desc, a.store_code, a.product_code"
+        "case when alert_type = 'stockout_risk' then 0 else 1 end, days_until_stockout, "
+        "days_of_cover desc, store_code, product_code"
     )
     return paged(db, select, order, filters.params, window, ["mart_stock_alerts", "dim_store"])
 
@@ -95,7 +95,7 @@ def recommendations(
     return paged(
         db,
         select,
-        "r.store_code, r.product_code",
+        "store_code, product_code",
         filters.params,
         window,
         ["mart_inventory_recommendations", "dim_store"],

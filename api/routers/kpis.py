@@ -91,7 +91,7 @@ def kpis(
         {filters.sql}
         group by 1, 2
     """
-    page = paged(db, select, "1, 2", filters.params, window, [mart])
+    page = paged(db, select, 'period_start, "group"', filters.params, window, [mart])
     page["items"] = [_with_ratios(row) for row in page["items"]]
     return page
 
