@@ -17,6 +17,16 @@ import pandas as pd
 
 from ml.models import History
 
+# the features that are sales levels (in the series' own units): what a scale-free model divides
+SALES_LEVELS = (
+    "mean_7",
+    "mean_28",
+    "mean_91",
+    "same_weekday_mean_4",
+    "lag_364",
+    "last_year_mean_7",
+    "last_year_level_28",
+)
 FEATURES = (
     "step",
     "day_of_week",
@@ -25,13 +35,7 @@ FEATURES = (
     "is_holiday",
     "is_promoted",
     "promo_discount_pct",
-    "mean_7",
-    "mean_28",
-    "mean_91",
-    "same_weekday_mean_4",
-    "lag_364",
-    "last_year_mean_7",
-    "last_year_level_28",
+    *SALES_LEVELS,
     "zero_share_28",
     "days_since_last_sale",
     "age_days",

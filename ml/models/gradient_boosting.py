@@ -21,19 +21,10 @@ import numpy as np
 import pandas as pd
 
 from ml.models import History, finite_non_negative, without_history
-from ml.models.features import CATEGORICAL, design, origin_rows
+from ml.models.features import CATEGORICAL, SALES_LEVELS, design, origin_rows
 
 FULL_ROWS = 500_000  # training rows below which nothing is sampled away
 ANCHOR = "lag_364"
-LEVELS = (
-    "mean_7",
-    "mean_28",
-    "mean_91",
-    "same_weekday_mean_4",
-    "lag_364",
-    "last_year_mean_7",
-    "last_year_level_28",
-)
 RELATIVE_RECENT_ORIGINS = 26  # half a year of weekly origins: weekly panels have few rows per origin
 RELATIVE_LAST_YEAR_ORIGINS = 9
 RELATIVE_ROUNDS = 250
@@ -45,7 +36,7 @@ def relative_rows(rows: pd.DataFrame, anchor: np.ndarray) -> pd.DataFrame:
     the level and the anchor's own size (log): features that mean the same for a small and a large series."""
     out = rows.copy()
     safe = np.where(anchor > 0, anchor, np.nan)
-    for column in LEVELS:
+    for column in SALES_LEVELS:
         out[column] = rows[column].to_numpy() / safe
     last_year = rows["last_year_level_28"].to_numpy()
     out["growth"] = rows["mean_28"].to_numpy() / np.where(last_year > 0, last_year, np.nan)
