@@ -16,10 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -27,7 +24,7 @@ from api.keys import KeyStore, key_store_path
 from benchmarks.dbt_build import landed_lake
 from shelfcast.config import Settings, load_settings
 from shelfcast.warehouse import duckdb_path
-from tests.support import free_port
+from tests.support import free_port, wait_for_http
 
 HERE = Path(__file__).resolve().parent
 
@@ -62,19 +59,6 @@ def codes(path: Path) -> tuple[list[str], list[str]]:
     return stores, products
 
 
-def wait_until_up(base: str, server: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the API exited: {server.communicate()[1]}")
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.3)
-    raise SystemExit("the API did not start within 60 s")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="s")
@@ -101,7 +85,8 @@ def main() -> None:
     )
     print("rate\trequest\trequests\tfailures\tp50_ms\tp99_ms\tmax_ms")
     try:
-        wait_until_up(base, server)
+        if wait_for_http(f"{base}/health", server).status_code != 200:
+            raise SystemExit("the API answers /health with an error: is the warehouse built?")
         load_env = env | {
             "SHELFCAST_BENCH_KEY": key,
             "SHELFCAST_BENCH_STORES": ",".join(stores),

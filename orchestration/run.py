@@ -36,12 +36,11 @@ def run_pipeline(settings: Settings, log: Callable[[str], None] = print) -> Pipe
     from dagster import DagsterEventType, DagsterInstance, materialize
 
     from orchestration.definitions import build_definitions
+    from orchestration.ui import dagster_home
 
     definitions = build_definitions(settings)
-    home = settings.data_dir.resolve() / "dagster"
-    home.mkdir(parents=True, exist_ok=True)
-    # no usage telemetry: a pipeline does not phone home (and offline it could not)
-    instance = DagsterInstance.local_temp(str(home), overrides={"telemetry": {"enabled": False}})
+    # the instance `shelfcast ui` shows; its dagster.yaml turns telemetry off
+    instance = DagsterInstance.local_temp(str(dagster_home(settings)))
     assets = list(definitions.assets or [])
     log(f"materialising {sum(len(list(a.keys)) for a in assets)} assets in {len(assets)} steps")
     result = materialize(assets, instance=instance, resources=definitions.resources, raise_on_error=False)

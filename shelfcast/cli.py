@@ -14,6 +14,7 @@ from rich.table import Table
 from shelfcast import __version__
 from shelfcast.config import Settings, load_settings, origins
 from shelfcast.errors import ShelfcastError
+from shelfcast.ports import ensure_port_free
 from shelfcast.progress import step
 from synthetic.scales import ScaleName
 
@@ -433,26 +434,36 @@ def run_all() -> None:
 
 
 @app.command()
+def ui(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on")] = 3000,
+) -> None:
+    """Serve the Dagster UI (`dagster dev`): the asset graph with dbt's lineage, the runs `shelfcast run`
+    recorded, the daily schedule and the new-files sensor (both off until turned on there)."""
+    from orchestration.ui import serve_ui
+
+    settings = _settings()
+    console.print(
+        f"Dagster UI on http://{host}:{port}/ once the definitions are loaded (Ctrl-C stops)", highlight=False
+    )
+    code = serve_ui(settings, _State.config_file, host, port)
+    if code not in (0, -2, 130):  # Ctrl-C ends dagster dev with SIGINT
+        raise typer.Exit(code)
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on")] = 8000,
 ) -> None:
     """Serve the HTTP API (KPIs, forecasts, inventory) from the active warehouse; OpenAPI page at /docs."""
-    import socket
-
     import uvicorn
 
     from api.app import create_app
 
     settings = _settings()
     application = create_app(settings)
-    with socket.socket() as probe:  # a clear message rather than uvicorn's traceback when the port is taken
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            raise ShelfcastError(
-                f"cannot serve the API on {host}:{port}: {error.strerror}", hint="choose another --port"
-            ) from error
+    ensure_port_free(host, port, "the API")
     console.print(
         f"shelfcast API on http://{host}:{port}/docs, reading the {settings.warehouse_target.value} "
         "warehouse (Ctrl-C stops)",

@@ -1,13 +1,16 @@
-"""Helpers the fixtures and benchmarks share: free ports, the REST source in a thread, lake settings."""
+"""Helpers the fixtures and benchmarks share: free ports, the REST source in a thread, waiting for a server
+started as a subprocess, lake settings."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import uvicorn
 
 from ingestion.run import IngestReport
@@ -44,6 +47,20 @@ def start_rest_server(sources: Path, faults: FaultPlan | None = None) -> RestSer
             raise RuntimeError("the REST source did not start")
         time.sleep(0.05)
     return RestServer(port, server, thread)
+
+
+def wait_for_http(url: str, process: subprocess.Popen[str], timeout: float = 60) -> httpx.Response:
+    """The first answer of a server `process` is starting; an error with its stderr if it exits first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return httpx.get(url, timeout=5)
+        except httpx.TransportError:
+            if process.poll() is not None:
+                raise RuntimeError(f"{process.args!r} exited: {process.communicate()[1]}") from None
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not answer within {timeout:.0f} s") from None
+            time.sleep(0.3)
 
 
 def lake_settings(data_dir: Path, sources: Path, port: int = 1) -> Settings:

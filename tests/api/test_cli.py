@@ -6,13 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support import free_port
+from tests.support import free_port, wait_for_http
 from tests.synthetic.test_cli import assert_one_line_error, run_cli
 
 
@@ -46,15 +45,7 @@ def test_serve_answers_on_localhost_and_a_taken_port_is_one_line(forecasted, tmp
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                health = httpx.get(f"{base}/health", timeout=2)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.communicate()[1]
-                assert time.monotonic() < deadline, "the API did not start within 60 s"
-                time.sleep(0.3)
+        health = wait_for_http(f"{base}/health", server)
         assert health.status_code == 200 and health.json()["status"] == "ok"
         kpis = httpx.get(f"{base}/kpis", params={"grain": "month"}, headers={"X-API-Key": key}, timeout=10)
         assert kpis.status_code == 200 and kpis.json()["total"] > 0
