@@ -18,12 +18,12 @@ export UV_LINK_MODE := copy
 # would otherwise recompile ~700 modules, ~2 s per `shelfcast` start.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help demo test lint format lock system postgres clean
+.PHONY: help demo test lint format lock system system-tests postgres clean
 
 help:
 	@echo "make demo   set up, then run the pipeline end to end on the embedded default (scale s)"
 	@echo "make test   set up, then run lint and the whole test suite (what CI runs)"
-	@echo "make lock   re-resolve requirements.lock from pyproject.toml"
+	@echo "make lock   re-resolve requirements.lock from pyproject.toml, and Superset's lock"
 
 demo: $(STAMP) system
 	$(BIN)/shelfcast generate
@@ -33,7 +33,7 @@ demo: $(STAMP) system
 	$(BIN)/shelfcast docs
 	scripts/demo-api.sh
 
-test: $(STAMP) system lint
+test: $(STAMP) system-tests lint
 	@url="$$(scripts/postgres.sh)"; \
 	  SHELFCAST_TEST_PG_URL="$$url" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -52,6 +52,9 @@ format: $(STAMP)
 system:
 	@scripts/system-deps.sh
 
+system-tests:
+	@scripts/system-deps.sh --tests
+
 postgres: system
 	@scripts/postgres.sh
 
@@ -66,9 +69,12 @@ $(STAMP): requirements.lock pyproject.toml | $(UV)
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
+LOCK_FLAGS := --python-version 3.11 --python-platform x86_64-manylinux_2_28
 lock: | $(UV)
-	UV_CUSTOM_COMPILE_COMMAND="make lock" $(UV) pip compile pyproject.toml --extra all --extra dev --python-version 3.11 \
-	  --python-platform x86_64-manylinux_2_28 --quiet -o requirements.lock
+	UV_CUSTOM_COMPILE_COMMAND="make lock  (uv pip compile pyproject.toml --extra all --extra dev $(LOCK_FLAGS) -o requirements.lock)" \
+	  $(UV) pip compile pyproject.toml --extra all --extra dev $(LOCK_FLAGS) --quiet -o requirements.lock
+	UV_CUSTOM_COMPILE_COMMAND="make lock" \
+	  $(UV) pip compile dashboards/superset-requirements.in $(LOCK_FLAGS) --quiet -o dashboards/superset-requirements.lock
 
 clean:
 	rm -rf $(VENV) .cache data

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages shelfcast needs that are missing; does nothing (fast) when all are present.
 # PostgreSQL: the local stand-in for Redshift and the optional ERP server. Java 17: Spark's JVM.
+# --tests adds what only the tests need: Chromium, which Playwright drives headless for the dashboards.
 set -euo pipefail
 packages=(postgresql postgresql-client openjdk-17-jre-headless)
+[[ ${1:-} == --tests ]] && packages+=(chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from shelfcast import __version__
@@ -31,6 +32,8 @@ config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True
 app.add_typer(config_app, name="config")
 api_key_app = typer.Typer(help="API keys for `shelfcast serve`: create, list, revoke.", no_args_is_help=True)
 app.add_typer(api_key_app, name="api-key")
+dashboards_app = typer.Typer(help="Superset dashboards over the marts: up, down.", no_args_is_help=True)
+app.add_typer(dashboards_app, name="dashboards")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -472,6 +475,41 @@ def serve(
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
+@dashboards_app.command("up")
+def dashboards_up(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on")] = 8088,
+) -> None:
+    """Install Superset (its own venv, once), import the dashboards over the active warehouse with a role
+    and row-level security per region, and serve on 127.0.0.1:8088 in the background. Rerun after editing
+    the bundles: the import updates everything in place, and a broken bundle leaves the server as it was.
+    Passwords: SUPERSET_ADMIN_PASSWORD / SUPERSET_DEMO_PASSWORD, else generated and shown once."""
+    from dashboards.server import up
+
+    settings = _settings()
+    console.print("Superset: installing if needed, importing the dashboards", highlight=False)
+    started = up(settings, host, port, lambda line: console.print(line, highlight=False))
+    console.print(f"Superset: {started.url}/ (pid {started.pid}, {started.seconds:.1f} s)", highlight=False)
+    for user in started.created_users:
+        password = started.passwords.get(user, "(from the environment)")
+        console.print(f"  login {user} / {password}", highlight=False)
+    if not started.created_users:
+        console.print(
+            "  logins: admin and <region>_manager, passwords as first set (reset with "
+            "SUPERSET_ADMIN_PASSWORD / SUPERSET_DEMO_PASSWORD)",
+            highlight=False,
+        )
+
+
+@dashboards_app.command("down")
+def dashboards_down() -> None:
+    """Stop the Superset server `shelfcast dashboards up` started."""
+    from dashboards.server import stop
+
+    pid = stop(_settings())
+    console.print("Superset stopped" if pid else "Superset was not running", highlight=False)
+
+
 @api_key_app.command("create")
 def api_key_create(
     name: Annotated[str, typer.Argument(help="Who the key is for, e.g. north-planning")],
@@ -544,7 +582,8 @@ def main() -> None:
         app()
     except ShelfcastError as error:
         err_console.print(
-            f"[bold red]error:[/] {error.message}" + (f" — {error.hint}" if error.hint else ""),
+            # the message may quote paths or SQL with brackets: never read as markup
+            "[bold red]error:[/] " + escape(error.message + (f" — {error.hint}" if error.hint else "")),
             highlight=False,
             soft_wrap=True,
         )

@@ -21,6 +21,12 @@ products as (
 
 ),
 
+stores as (
+
+    select * from {{ ref('dim_store') }}
+
+),
+
 latest_snapshot as (
 
     select max(snapshot_date) as snapshot_date
@@ -61,7 +67,7 @@ daily_demand as (
 
     from forecasts
 
-    inner join products
+    left join products
         on forecasts.product_code = products.product_code
 
 ),
@@ -125,36 +131,49 @@ policy as (
 final as (
 
     select
-        {{ dbt.concat(["store_code", "'|'", "product_code"]) }} as inventory_recommendation_id,
-        store_code,
-        product_code,
-        snapshot_date,
-        has_inventory_position,
-        on_hand_units,
-        on_order_units,
-        inventory_position_units,
-        lead_time_days,
-        case_pack,
-        mean_daily_forecast_units,
-        lead_time_demand_units,
-        safety_stock_units,
-        reorder_point_units,
-        order_up_to_units,
-        is_discontinued,
+        {{ dbt.concat(["policy.store_code", "'|'", "policy.product_code"]) }} as inventory_recommendation_id,
+        policy.store_code,
+        policy.product_code,
+        -- names and region for the dashboards' filters and row-level security by region
+        stores.store_name,
+        stores.region_code,
+        products.category,
+        policy.snapshot_date,
+        policy.has_inventory_position,
+        policy.on_hand_units,
+        policy.on_order_units,
+        policy.inventory_position_units,
+        policy.lead_time_days,
+        policy.case_pack,
+        policy.mean_daily_forecast_units,
+        policy.lead_time_demand_units,
+        policy.safety_stock_units,
+        policy.reorder_point_units,
+        policy.order_up_to_units,
+        policy.is_discontinued,
         -- a discontinued product is sold out, never reordered
-        not is_discontinued and inventory_position_units <= reorder_point_units as needs_order,
+        not policy.is_discontinued
+        and policy.inventory_position_units <= policy.reorder_point_units as needs_order,
         -- whole cases up to the order-up-to level, ordered only once the position reaches the reorder point
         case
-            when not is_discontinued and inventory_position_units <= reorder_point_units
+            when not policy.is_discontinued and policy.inventory_position_units <= policy.reorder_point_units
                 then cast(
-                        ceil((order_up_to_units - inventory_position_units) / case_pack) * case_pack
+                        ceil(
+                            (policy.order_up_to_units - policy.inventory_position_units) / policy.case_pack
+                        ) * policy.case_pack
                         as {{ dbt.type_bigint() }}
                     )
             else cast(0 as {{ dbt.type_bigint() }})
         end as suggested_order_units,
-        {{ safe_divide('on_hand_units', 'mean_daily_forecast_units') }} as days_of_cover
+        {{ safe_divide('policy.on_hand_units', 'policy.mean_daily_forecast_units') }} as days_of_cover
 
     from policy
+
+    left join stores
+        on policy.store_code = stores.store_code
+
+    left join products
+        on policy.product_code = products.product_code
 
 )
 
