@@ -39,3 +39,10 @@ VOLUME ["/data"]
 # 8000: `shelfcast serve` (the API); 3000: `shelfcast ui` (Dagster)
 EXPOSE 8000 3000
 CMD ["shelfcast", "--help"]
+
+# Superset: the app image plus Superset's own venv, installed from dashboards/superset-requirements.lock as
+# `shelfcast dashboards up` installs it; the container imports the dashboards, then serves in the foreground.
+FROM app AS superset
+RUN .venv/bin/python -c "from dashboards.server import install; install(print)" && rm -rf .cache/uv
+EXPOSE 8088
+CMD ["shelfcast", "dashboards", "up", "--host", "0.0.0.0", "--port", "8088", "--foreground"]

@@ -18,20 +18,23 @@ export UV_LINK_MODE := copy
 # would otherwise recompile ~700 modules, ~2 s per `shelfcast` start.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help demo test lint format lock system system-tests postgres clean
+.PHONY: help demo demo-stop test lint format lock system system-tests postgres clean
 
 help:
-	@echo "make demo   set up, then run the pipeline end to end on the embedded default (scale s)"
+	@echo "make demo   set up, then run the pipeline end to end on the embedded default (scale s) and start its UIs"
+	@echo "make demo-stop   stop the UIs make demo started"
 	@echo "make test   set up, then run lint and the whole test suite (what CI runs)"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml, and Superset's lock"
 
+# The pipeline runs as one Dagster asset graph (`shelfcast run`: ingest, dbt, forecast, the marts on it, the
+# dashboards' refresh); the UIs then start in the background and their URLs and logins are printed.
 demo: $(STAMP) system
 	$(BIN)/shelfcast generate
-	scripts/with-sources-server.sh $(BIN)/shelfcast ingest
-	$(BIN)/shelfcast transform
-	$(BIN)/shelfcast forecast
-	$(BIN)/shelfcast docs
-	scripts/demo-api.sh
+	scripts/with-sources-server.sh $(BIN)/shelfcast run
+	scripts/demo-servers.sh
+
+demo-stop:
+	scripts/demo-servers.sh --stop
 
 test: $(STAMP) system-tests lint
 	@url="$$(scripts/postgres.sh)"; \

@@ -129,6 +129,15 @@ def main(plan_file: str) -> None:
         from superset.extensions import db
         from superset.utils.core import override_user
 
+        if plan.get("refresh_only"):
+            from superset.extensions import cache_manager
+
+            # the warehouse was rebuilt: columns as it has them now, and no chart answered from before
+            refresh_columns(plan["dataset_uuids"])
+            db.session.commit()
+            cache_manager.data_cache.clear()
+            print(json.dumps({"refreshed": len(plan["dataset_uuids"])}))
+            return
         created = []
         admin_role = security_manager.find_role("Admin")
         passwords, reset = plan["passwords"], plan["reset_passwords"]
@@ -151,7 +160,12 @@ def main(plan_file: str) -> None:
             ):
                 created.append(username)
         db.session.commit()
-        print(json.dumps({"imported": counts, "created_users": created, "datasets": len(datasets)}))
+        users = ["admin", *(f"{region.lower()}_manager" for region in plan["regions"])]
+        print(
+            json.dumps(
+                {"imported": counts, "created_users": created, "users": users, "datasets": len(datasets)}
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -201,3 +201,32 @@ def forecast_asset(settings: Settings) -> Any:
             )
 
     return sales_forecast
+
+
+def dashboards_asset(settings: Settings) -> Any:
+    from dashboards.server import bundled_datasets
+
+    @multi_asset(
+        name="dashboards_refresh",
+        specs=[
+            AssetSpec(
+                AssetKey(["dashboards", "superset"]),
+                group_name="dashboards",
+                deps=[AssetKey(table) for table in bundled_datasets()],
+                kinds={"superset"},
+                description="The Superset dashboards over the marts",
+            )
+        ],
+        description="Superset's datasets re-read and its chart cache emptied once the marts are rebuilt, so "
+        "no dashboard answers from the previous build (a no-op until `shelfcast dashboards up` ran)",
+    )
+    def dashboards_refresh(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
+        from dashboards.server import refresh
+
+        refreshed = refresh(settings, context.log.info)
+        yield MaterializeResult(
+            asset_key=AssetKey(["dashboards", "superset"]),
+            metadata={"refreshed": MetadataValue.bool(refreshed)},
+        )
+
+    return dashboards_refresh

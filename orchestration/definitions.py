@@ -27,6 +27,7 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.assets import (
     audit_assets,
+    dashboards_asset,
     dbt_model_assets,
     forecast_asset,
     ingestion_assets,
@@ -63,6 +64,7 @@ def pipeline_assets(settings: Settings) -> list[Any]:
         audit_assets(settings, manifest),
         *dbt_model_assets(settings, manifest_path),
         forecast_asset(settings),
+        dashboards_asset(settings),
     ]
 
 

@@ -49,14 +49,20 @@ def ui_environment(settings: Settings, config_file: Path | None) -> dict[str, st
 
 
 def serve_ui(settings: Settings, config_file: Path | None, host: str, port: int) -> int:
-    """Run `dagster dev` in the foreground until Ctrl-C or SIGTERM; its exit code."""
+    """Run `dagster dev` in the foreground until Ctrl-C or SIGTERM; its exit code.
+
+    dagster dev stops only on an interrupt (it ignores SIGTERM), and a command started in the background by a
+    shell inherits SIGINT ignored: so the interrupt is restored for it, and a SIGTERM sent to us becomes the
+    Ctrl-C it waits for."""
     ensure_port_free(host, port, "the Dagster UI")
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     process = subprocess.Popen(ui_command(host, port), env=ui_environment(settings, config_file))
 
-    def forward(signum: int, _frame: object) -> None:
-        process.send_signal(signum)
+    def interrupt(_signum: int, _frame: object) -> None:
+        process.send_signal(signal.SIGINT)
 
-    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         return process.wait()
     except KeyboardInterrupt:

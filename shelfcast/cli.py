@@ -479,6 +479,10 @@ def serve(
 def dashboards_up(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on")] = 8088,
+    foreground: Annotated[
+        bool,
+        typer.Option("--foreground", help="Stay attached to the server, logging to the console (containers)"),
+    ] = False,
 ) -> None:
     """Install Superset (its own venv, once), import the dashboards over the active warehouse with a role
     and row-level security per region, and serve on 127.0.0.1:8088 in the background. Rerun after editing
@@ -488,17 +492,22 @@ def dashboards_up(
 
     settings = _settings()
     console.print("Superset: installing if needed, importing the dashboards", highlight=False)
-    started = up(settings, host, port, lambda line: console.print(line, highlight=False))
+    started = up(settings, host, port, lambda line: console.print(line, highlight=False), foreground)
     console.print(f"Superset: {started.url}/ (pid {started.pid}, {started.seconds:.1f} s)", highlight=False)
-    for user in started.created_users:
-        password = started.passwords.get(user, "(from the environment)")
-        console.print(f"  login {user} / {password}", highlight=False)
-    if not started.created_users:
-        console.print(
-            "  logins: admin and <region>_manager, passwords as first set (reset with "
-            "SUPERSET_ADMIN_PASSWORD / SUPERSET_DEMO_PASSWORD)",
-            highlight=False,
-        )
+    for user in started.users:
+        role = "admin" if user == "admin" else "regional manager: their region's rows only, view only"
+        if user in started.passwords:
+            password = f"password {started.passwords[user]} (generated; shown this once)"
+        elif user in started.created_users:
+            password = "password from the environment"
+        else:
+            password = "password as first set"
+        console.print(f"  login {user:<18} {password} — {role}", highlight=False, soft_wrap=True)
+    if foreground:
+        import signal
+
+        signal.signal(signal.SIGTERM, lambda *_: started.process.terminate())
+        raise typer.Exit(started.process.wait())
 
 
 @dashboards_app.command("down")

@@ -98,7 +98,8 @@ def test_the_image_installs_as_the_makefile_does(dockerfile) -> None:
     assert "pip install" not in runs, "installs go through the Makefile's uv and lock"
     # the Python of the image is the one the lock is compiled for
     lock_python = re.search(r"--python-version (\S+)", makefile)
-    assert lock_python and dockerfile.baseimage.startswith(f"python:{lock_python.group(1)}-")
+    base = instructions(dockerfile, "FROM")[0].split()[0]  # the later stages build on this one
+    assert lock_python and base.startswith(f"python:{lock_python.group(1)}-")
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     assert requires == f">={lock_python.group(1)}"
 
@@ -154,7 +155,8 @@ def test_the_environment_is_a_valid_configuration(compose, monkeypatch) -> None:
         assert variable in environment, variable
     for service in compose["services"].values():
         if "build" in service:
-            assert service["environment"] == environment and service["volumes"] == ["shelfcast-data:/data"]
+            assert service["environment"].items() >= environment.items()
+            assert service["volumes"] == ["shelfcast-data:/data"]
 
 
 def test_ports_are_published_on_localhost_and_match_what_listens(compose, dockerfile) -> None:
@@ -177,7 +179,11 @@ def test_dependencies_and_volumes_are_declared(compose) -> None:
             if condition["condition"] == "service_healthy":
                 assert "healthcheck" in services[dependency], dependency
         for volume in service.get("volumes", []):
-            assert volume.split(":")[0] in compose["volumes"], f"{name}: {volume}"
+            source = volume.split(":")[0]
+            if source.startswith("./"):  # a file of this repository mounted into the container
+                assert (ROOT / source).is_file(), f"{name}: {volume}"
+            else:
+                assert source in compose["volumes"], f"{name}: {volume}"
 
 
 def test_the_aws_guide_names_only_configuration_keys_the_code_reads() -> None:

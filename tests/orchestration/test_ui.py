@@ -26,6 +26,11 @@ ASSETS = "{ assetNodes { assetKey { path } } }"
 RUNS = "{ runsOrError { ... on Runs { results { runId status } } } }"
 
 
+def group_members(group: int) -> list[str]:
+    found = subprocess.run(["pgrep", "-a", "-g", str(group)], capture_output=True, text=True)
+    return found.stdout.splitlines()
+
+
 def graphql(base: str, query: str) -> dict[str, Any]:
     answer = httpx.post(f"{base}/graphql", json={"query": query}, timeout=30)
     answer.raise_for_status()
@@ -80,8 +85,13 @@ def test_ui_serves_the_graph_schedule_sensor_and_the_runs_shelfcast_run_recorded
         assert runs.get(first.run_id) == "SUCCESS" and runs.get(second.run_id) == "SUCCESS", runs
         assert (settings.data_dir / "dagster" / "dagster.yaml").read_text().count("enabled: false") == 1
     finally:
-        os.killpg(ui.pid, signal.SIGTERM)
+        # as `make demo-stop` stops it; dagster dev then stops its webserver, daemon and code server
+        ui.terminate()
         ui.wait(timeout=60)
+        left = group_members(ui.pid)
+        if left:
+            os.killpg(ui.pid, signal.SIGKILL)
+        assert left == [], f"left running: {left}"
 
 
 def test_ui_on_a_taken_port_is_one_line(tmp_path) -> None:
