@@ -232,6 +232,7 @@ def bootstrap(
                 {
                     "bundle": str(bundle),
                     "dataset_uuids": list(datasets),
+                    "imported_uuids_file": str(superset_home(settings) / "imported-uuids.json"),
                     "regions": regions(settings),
                     "rls_clause": RLS_CLAUSE.replace(SCHEMA_PLACEHOLDER, model_schema(settings)),
                     "passwords": passwords,
@@ -243,10 +244,9 @@ def bootstrap(
         output = _run(bin_dir, ["python", str(HERE / "superset_setup.py"), str(plan)], env, "import")
         report = json.loads(output.strip().splitlines()[-1])
         log(
-            "  imported {databases} database, {datasets} datasets, {charts} charts, {dashboards} dashboards; "
-            "roles and row-level security per region ({seconds:.1f} s)".format(
-                **report["imported"], seconds=time.perf_counter() - started
-            )
+            "  imported {databases} database, {datasets} datasets, {charts} charts, {dashboards} dashboards "
+            "({removed} no longer in the bundle removed); roles and row-level security per region "
+            "({seconds:.1f} s)".format(**report["imported"], seconds=time.perf_counter() - started)
         )
     shown = {
         user: passwords["admin" if user == "admin" else "demo"]

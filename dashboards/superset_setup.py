@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 VIEWER_ROLE = "Shelfcast Viewer"
 # what a business user may do beyond reading: nothing that writes, no SQL Lab, no uploads
 READ_ONLY_EXCLUDED = ("can_write", "can_add", "can_edit", "can_delete", "can_csv", "can_upload", "can_sqllab")
@@ -44,6 +46,31 @@ def import_bundle(folder: Path) -> dict[str, int]:
         fail(f"importing the dashboards bundle failed: {type(cause).__name__}: {cause}")
     kinds = ("databases", "datasets", "charts", "dashboards")
     return {kind: sum(1 for name in contents if name.startswith(f"{kind}/")) for kind in kinds}
+
+
+def remove_dropped(previous_file: Path, contents: dict[str, str]) -> int:
+    """Charts, dashboards and datasets the previous import brought in and the bundle no longer has are
+    deleted (those made in the UI are not: they were never in an import). The number deleted."""
+    from superset.connectors.sqla.models import SqlaTable
+    from superset.daos.chart import ChartDAO
+    from superset.daos.dashboard import DashboardDAO
+    from superset.daos.dataset import DatasetDAO
+    from superset.extensions import db
+    from superset.models.dashboard import Dashboard
+    from superset.models.slice import Slice
+
+    current = {
+        str(yaml.safe_load(text)["uuid"]) for name, text in contents.items() if name != "metadata.yaml"
+    }
+    previous = set(json.loads(previous_file.read_text())) if previous_file.is_file() else set()
+    gone = previous - current
+    deleted = 0
+    for model, dao in ((Dashboard, DashboardDAO), (Slice, ChartDAO), (SqlaTable, DatasetDAO)):
+        items = db.session.query(model).filter(model.uuid.in_(gone)).all() if gone else []
+        if items:
+            dao.delete(items)
+            deleted += len(items)
+    return deleted
 
 
 def refresh_columns(dataset_uuids: list[str]) -> None:
@@ -147,6 +174,15 @@ def main(plan_file: str) -> None:
         admin = security_manager.find_user(username="admin")
         with override_user(admin):
             counts = import_bundle(Path(plan["bundle"]))
+            imported = Path(plan["imported_uuids_file"])
+            contents = bundle_contents(Path(plan["bundle"]))
+            counts["removed"] = remove_dropped(imported, contents)
+        db.session.commit()
+        imported.write_text(
+            json.dumps(
+                sorted(str(yaml.safe_load(t)["uuid"]) for n, t in contents.items() if n != "metadata.yaml")
+            )
+        )
         refresh_columns(plan["dataset_uuids"])
         datasets = db.session.query(SqlaTable).filter(SqlaTable.uuid.in_(plan["dataset_uuids"])).all()
         with_stores = [d.id for d in datasets if any(c.column_name == "store_code" for c in d.columns)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -496,10 +497,11 @@ def dashboards_up(
     console.print(f"Superset: {started.url}/ (pid {started.pid}, {started.seconds:.1f} s)", highlight=False)
     for user in started.users:
         role = "admin" if user == "admin" else "regional manager: their region's rows only, view only"
+        variable = "SUPERSET_ADMIN_PASSWORD" if user == "admin" else "SUPERSET_DEMO_PASSWORD"
         if user in started.passwords:
             password = f"password {started.passwords[user]} (generated; shown this once)"
-        elif user in started.created_users:
-            password = "password from the environment"
+        elif os.environ.get(variable):
+            password = f"password from {variable}"
         else:
             password = "password as first set"
         console.print(f"  login {user:<18} {password} — {role}", highlight=False, soft_wrap=True)

@@ -44,7 +44,7 @@ class Superset:
         return httpx.get(f"{self.url}{path}", headers=headers, params=params, timeout=60)
 
     def dataset_id(self, token: str, table: str) -> int:
-        query = f'(filters:!((col:table_name,opr:eq,value:"{table}")))'
+        query = f"(filters:!((col:table_name,opr:eq,value:'{table}')))"  # rison
         (found,) = self.get("/api/v1/dataset/", token, q=query).json()["result"]
         return int(found["id"])
 

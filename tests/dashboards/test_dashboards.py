@@ -105,12 +105,16 @@ def test_business_users_can_read_but_not_edit(superset) -> None:
     manager = superset.token(f"{region.lower()}_manager")
     dashboard = superset.get("/api/v1/dashboard/executive-overview", manager)
     assert dashboard.status_code == 200
-    edit = httpx.put(
-        f"{superset.url}/api/v1/dashboard/{dashboard.json()['result']['id']}",
-        json={"dashboard_title": "mine now"},
-        headers={"Authorization": f"Bearer {manager}"},
-        timeout=30,
-    )
+    # as the UI would send it: the session's CSRF token, so only the permission check can refuse it
+    with httpx.Client(
+        base_url=superset.url, headers={"Authorization": f"Bearer {manager}"}, timeout=30
+    ) as client:
+        csrf = client.get("/api/v1/security/csrf_token/").json()["result"]
+        edit = client.put(
+            f"/api/v1/dashboard/{dashboard.json()['result']['id']}",
+            json={"dashboard_title": "mine now"},
+            headers={"X-CSRFToken": csrf, "Referer": superset.url},
+        )
     assert edit.status_code in (403, 404), edit.text
     assert superset.get("/api/v1/dashboard/executive-overview", manager).json()["result"][
         "dashboard_title"

@@ -59,8 +59,25 @@ def test_a_reimport_updates_charts_in_place_and_duplicates_nothing(superset, tmp
     assert len(dashboard) == sum(
         1 for node in position.values() if isinstance(node, dict) and node["type"] == "CHART"
     )
+    # a chart taken out of the bundle (file and place on its dashboard) is taken out of Superset too
+    (assets / "charts" / "units_sold.yaml").unlink()
+    dashboard_file = assets / "dashboards" / "executive-overview.yaml"
+    spec = yaml.safe_load(dashboard_file.read_text())
+    node = next(
+        k
+        for k, v in spec["position"].items()
+        if isinstance(v, dict) and v.get("meta", {}).get("sliceName") == "Units sold"
+    )
+    spec["position"] = {k: v for k, v in spec["position"].items() if k != node}
+    for value in spec["position"].values():
+        if isinstance(value, dict) and node in value.get("children", []):
+            value["children"].remove(node)
+    dashboard_file.write_text(yaml.safe_dump(spec, sort_keys=False))
+    server.bootstrap(superset.settings, server.VENV / "bin", print)
+    assert counts(superset) == before | {"chart": before["chart"] - 1}
     monkeypatch.setattr(server, "ASSETS", server.HERE / "assets")
     server.bootstrap(superset.settings, server.VENV / "bin", print)  # back as in git, for the other tests
+    assert counts(superset) == before
 
 
 def test_a_broken_bundle_is_named_and_the_running_dashboards_stay(superset, tmp_path, monkeypatch) -> None:
