@@ -55,13 +55,18 @@ class KeyStore:
         self.path = path
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection committed when the block succeeds, and closed in any case."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=10)
+    def _connect(self, writing: bool = True) -> Iterator[sqlite3.Connection]:
+        """A connection committed when the block succeeds, and closed in any case. Only writers make the
+        table: a request's key check is one read-only query."""
+        if writing:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            con = sqlite3.connect(self.path, timeout=10)
+        else:
+            con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
         try:
             with con:
-                con.execute(SCHEMA)
+                if writing:
+                    con.execute(SCHEMA)
                 yield con
         finally:
             con.close()
@@ -87,10 +92,13 @@ class KeyStore:
     def verify(self, key: str) -> ApiKey | None:
         if not key.startswith(PREFIX) or not self.path.exists():
             return None
-        with self._connect() as con:
-            row = con.execute(
-                "select name, regions, created_at from api_keys where key_sha256 = ?", (_digest(key),)
-            ).fetchone()
+        try:
+            with self._connect(writing=False) as con:
+                row = con.execute(
+                    "select name, regions, created_at from api_keys where key_sha256 = ?", (_digest(key),)
+                ).fetchone()
+        except sqlite3.OperationalError:  # a store file without its table yet: no key is valid
+            return None
         return _key(row) if row else None
 
     def list(self) -> list[ApiKey]:

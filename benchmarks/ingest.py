@@ -1,6 +1,6 @@
 """Ingestion throughput per source on local Spark, beside DuckDB turning the same CSVs into Parquet.
 
-    .venv/bin/python benchmarks/ingest.py --scale s m [--master local[2]] [--work /tmp/shelfcast-bench]
+    .venv/bin/python benchmarks/ingest.py --scale s m [--source inventory …] [--master local[2]] [--work DIR]
 
 Per scale: generate the retailer (reused when its manifest matches), serve its REST source, land every
 source into a fresh lake in a fresh Spark session, and print rows/s per dataset. DuckDB then reads the same
@@ -76,13 +76,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", nargs="+", default=["s"], choices=[s.value for s in ScaleName])
     parser.add_argument("--master", default="local[2]")
+    parser.add_argument(
+        "--source", nargs="+", default=[s.value for s in SourceName], choices=[s.value for s in SourceName]
+    )
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "shelfcast-bench")
+    parser.add_argument(
+        "--reuse-lake",
+        action="store_true",
+        help="land into the scale's existing lake (e.g. only --source inventory over a lake with the ERP)",
+    )
     args = parser.parse_args()
     print("scale\tdataset\tengine\trows\tseconds\trows_per_s")
     for scale in args.scale:
         sources = sources_for(scale, args.work)
         data_dir = args.work / scale / "ingest"
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if not args.reuse_lake:
+            shutil.rmtree(data_dir, ignore_errors=True)
         server = start_rest_server(sources)
         try:
             settings = load_settings(
@@ -98,7 +107,7 @@ def main() -> None:
                 timings[name] = seconds
                 print(line, file=sys.stderr, flush=True)
 
-            report = ingest(spark, settings, list(SourceName), None, log)
+            report = ingest(spark, settings, [SourceName(s) for s in args.source], None, log)
             for publication in report.publications:
                 rows = publication.totals()["rows_in"]
                 seconds = timings[publication.dataset]

@@ -121,6 +121,13 @@ class Settings(BaseSettings):
         description="File sources land in chunks of whole days of about this many MB of input, so "
         "memory stays bounded however long the history",
     )
+    ingest_chunk_rows: int = Field(
+        3_000_000,
+        gt=0,
+        description="…and of at most about this many rows (estimated from the files' sizes and the line "
+        "length at the start of the largest), whichever comes first: memory follows rows, and narrow rows "
+        "pack many into a few MB",
+    )
     jar_cache_dir: Path = Field(
         Path.home() / ".cache" / "shelfcast" / "ivy",
         description="Where Spark keeps the Maven jars it downloads (Delta, JDBC drivers, hadoop-aws)",

@@ -19,9 +19,22 @@ from api.deps import (
     require_known,
     require_region,
 )
+from api.keys import ApiKey
 from api.schemas import RecommendationPage, StockAlertPage
 
 router = APIRouter(prefix="/inventory", tags=["inventory"])
+
+
+def scoped(key: ApiKey, store: str | None, product: str | None, region: str | None) -> Filters:
+    """The filters both inventory marts take; they carry their store's region, so the key's scope is a
+    condition on their own rows."""
+    return (
+        Filters()
+        .equal("store_code", store)
+        .equal("product_code", product)
+        .equal("region_code", region)
+        .regions("region_code", key)
+    )
 
 
 @router.get("/alerts", response_model=StockAlertPage, summary="Stock alerts, most urgent first")
@@ -36,21 +49,12 @@ def alerts(
 ) -> dict[str, object]:
     require_region(key, region)
     require_known(db, key, store=store, product=product)
-    filters = (
-        Filters()
-        .equal("a.store_code", store)
-        .equal("a.product_code", product)
-        .equal("s.region_code", region)
-        .equal("a.alert_type", alert_type)
-        .regions("s.region_code", key)
-    )
+    filters = scoped(key, store, product, region).equal("alert_type", alert_type)
     select = f"""
         select
-            a.store_code, a.product_code, s.region_code, a.alert_type, a.projected_stockout_date,
-            a.days_until_stockout, a.on_hand_units, a.days_of_cover, a.lead_time_days,
-            a.suggested_order_units
-        from {db.schema}.mart_stock_alerts as a
-        inner join {db.schema}.dim_store as s on s.store_code = a.store_code
+            store_code, product_code, region_code, alert_type, projected_stockout_date, days_until_stockout,
+            on_hand_units, days_of_cover, lead_time_days, suggested_order_units
+        from {db.schema}.mart_stock_alerts
         {filters.sql}
     """
     # stockouts soonest first, then overstock by most days of cover
@@ -58,7 +62,7 @@ def alerts(
         "case when alert_type = 'stockout_risk' then 0 else 1 end, days_until_stockout, "
         "days_of_cover desc, store_code, product_code"
     )
-    return paged(db, select, order, filters.params, window, ["mart_stock_alerts", "dim_store"])
+    return paged(db, select, order, filters.params, window, ["mart_stock_alerts"])
 
 
 @router.get("/recommendations", response_model=RecommendationPage, summary="Reorder recommendations")
@@ -73,30 +77,16 @@ def recommendations(
 ) -> dict[str, object]:
     require_region(key, region)
     require_known(db, key, store=store, product=product)
-    filters = (
-        Filters()
-        .equal("r.store_code", store)
-        .equal("r.product_code", product)
-        .equal("s.region_code", region)
-        .equal("r.needs_order", needs_order)
-        .regions("s.region_code", key)
-    )
+    filters = scoped(key, store, product, region).equal("needs_order", needs_order)
     select = f"""
         select
-            r.store_code, r.product_code, s.region_code, r.snapshot_date, r.has_inventory_position,
-            r.on_hand_units, r.on_order_units, r.inventory_position_units, r.lead_time_days, r.case_pack,
-            r.mean_daily_forecast_units, r.lead_time_demand_units, r.safety_stock_units,
-            r.reorder_point_units, r.order_up_to_units, r.is_discontinued, r.needs_order,
-            r.suggested_order_units, r.days_of_cover
-        from {db.schema}.mart_inventory_recommendations as r
-        inner join {db.schema}.dim_store as s on s.store_code = r.store_code
+            store_code, product_code, region_code, snapshot_date, has_inventory_position, on_hand_units,
+            on_order_units, inventory_position_units, lead_time_days, case_pack, mean_daily_forecast_units,
+            lead_time_demand_units, safety_stock_units, reorder_point_units, order_up_to_units,
+            is_discontinued, needs_order, suggested_order_units, days_of_cover
+        from {db.schema}.mart_inventory_recommendations
         {filters.sql}
     """
     return paged(
-        db,
-        select,
-        "store_code, product_code",
-        filters.params,
-        window,
-        ["mart_inventory_recommendations", "dim_store"],
+        db, select, "store_code, product_code", filters.params, window, ["mart_inventory_recommendations"]
     )

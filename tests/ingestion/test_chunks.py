@@ -98,3 +98,26 @@ def test_landing_in_many_chunks_equals_landing_in_one(
         for settings in (one, many)
     ]
     assert verdicts[0] == verdicts[1]
+
+
+def test_narrow_rows_make_smaller_chunks(tmp_path) -> None:
+    """Memory follows rows: 26-byte inventory lines get a chunk of `ingest_chunk_rows` rows, long before
+    `ingest_chunk_mb` of them; wide lines keep the byte budget."""
+    from ingestion.run import chunk_budget
+
+    narrow = tmp_path / "inventory_20230101.csv"
+    narrow.write_bytes(
+        b"snapshot_date,store_code,product_code,on_hand_units,on_order_units\n"
+        + b"2023-01-01,S001,P00001,3,0\n" * 5000
+    )
+    wide = tmp_path / "pos_S001_20230101.csv"
+    wide.write_bytes((b"x" * 499 + b"\n") * 200)
+    settings = lake_settings(tmp_path, tmp_path).model_copy(
+        update={"ingest_chunk_mb": 256, "ingest_chunk_rows": 1000}
+    )
+    narrow_budget = chunk_budget([SourceFile(narrow.as_uri(), narrow.stat().st_size)], settings)
+    assert 26 * 1000 <= narrow_budget <= 28 * 1000
+    assert chunk_budget([SourceFile(wide.as_uri(), wide.stat().st_size)], settings) == 500 * 1000
+    roomy = settings.model_copy(update={"ingest_chunk_rows": 10**9})
+    assert chunk_budget([SourceFile(wide.as_uri(), wide.stat().st_size)], roomy) == 256 * 2**20
+    assert chunk_budget([SourceFile("s3a://bucket/x.csv", 10)], settings) == 256 * 2**20  # nothing to sample
