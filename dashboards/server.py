@@ -118,11 +118,11 @@ def warehouse_uri(settings: Settings) -> str:
     if target == "postgres":
         from urllib.parse import quote
 
-        password = os.environ.get("DBT_ENV_SECRET_PG_PASSWORD", os.environ.get("PGPASSWORD", "shelfcast"))
-        user = os.environ.get("PGUSER", "shelfcast")
-        host, port = os.environ.get("PGHOST", "127.0.0.1"), os.environ.get("PGPORT", "5432")
-        database = os.environ.get("PGDATABASE", "shelfcast")
-        return f"postgresql+psycopg2://{quote(user)}:{quote(password)}@{host}:{port}/{database}"
+        from shelfcast.warehouse import postgres_params
+
+        pg = postgres_params()
+        credentials = f"{quote(pg['user'])}:{quote(pg['password'])}"
+        return f"postgresql+psycopg2://{credentials}@{pg['host']}:{pg['port']}/{pg['dbname']}"
     raise ShelfcastError(
         f"the dashboards do not read the {target} warehouse",
         hint="build the marts on the duckdb (default) or postgres target for Superset",

@@ -31,11 +31,14 @@ def bundle_contents(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*.yaml"))}
 
 
-def import_bundle(folder: Path) -> dict[str, int]:
+def bundle_uuids(contents: dict[str, str]) -> set[str]:
+    return {str(yaml.safe_load(text)["uuid"]) for name, text in contents.items() if name != "metadata.yaml"}
+
+
+def import_bundle(contents: dict[str, str]) -> dict[str, int]:
     from superset.commands.exceptions import CommandInvalidError, ImportFailedError
     from superset.commands.importers.v1.assets import ImportAssetsCommand
 
-    contents = bundle_contents(folder)
     try:
         ImportAssetsCommand(contents).run()  # one transaction: all of it or nothing
     except CommandInvalidError as error:
@@ -48,7 +51,7 @@ def import_bundle(folder: Path) -> dict[str, int]:
     return {kind: sum(1 for name in contents if name.startswith(f"{kind}/")) for kind in kinds}
 
 
-def remove_dropped(previous_file: Path, contents: dict[str, str]) -> int:
+def remove_dropped(previous_file: Path, current: set[str]) -> int:
     """Charts, dashboards and datasets the previous import brought in and the bundle no longer has are
     deleted (those made in the UI are not: they were never in an import). The number deleted."""
     from superset.connectors.sqla.models import SqlaTable
@@ -59,9 +62,6 @@ def remove_dropped(previous_file: Path, contents: dict[str, str]) -> int:
     from superset.models.dashboard import Dashboard
     from superset.models.slice import Slice
 
-    current = {
-        str(yaml.safe_load(text)["uuid"]) for name, text in contents.items() if name != "metadata.yaml"
-    }
     previous = set(json.loads(previous_file.read_text())) if previous_file.is_file() else set()
     gone = previous - current
     deleted = 0
@@ -173,16 +173,12 @@ def main(plan_file: str) -> None:
         db.session.commit()
         admin = security_manager.find_user(username="admin")
         with override_user(admin):
-            counts = import_bundle(Path(plan["bundle"]))
-            imported = Path(plan["imported_uuids_file"])
             contents = bundle_contents(Path(plan["bundle"]))
-            counts["removed"] = remove_dropped(imported, contents)
+            counts = import_bundle(contents)
+            imported, current = Path(plan["imported_uuids_file"]), bundle_uuids(contents)
+            counts["removed"] = remove_dropped(imported, current)
         db.session.commit()
-        imported.write_text(
-            json.dumps(
-                sorted(str(yaml.safe_load(t)["uuid"]) for n, t in contents.items() if n != "metadata.yaml")
-            )
-        )
+        imported.write_text(json.dumps(sorted(current)))
         refresh_columns(plan["dataset_uuids"])
         datasets = db.session.query(SqlaTable).filter(SqlaTable.uuid.in_(plan["dataset_uuids"])).all()
         with_stores = [d.id for d in datasets if any(c.column_name == "store_code" for c in d.columns)]

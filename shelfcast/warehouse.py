@@ -124,18 +124,22 @@ def lake_tables(settings: Settings) -> dict[str, str]:
     return tables
 
 
-def connect_postgres() -> Any:
-    """A connection to the PostgreSQL warehouse, from the libpq variables the dbt profile reads too."""
-    import psycopg
-
-    password = os.environ.get("DBT_ENV_SECRET_PG_PASSWORD", os.environ.get("PGPASSWORD", "shelfcast"))
-    params = {
+def postgres_params() -> dict[str, str]:
+    """The PostgreSQL warehouse's connection, from the libpq variables the dbt profile reads too."""
+    return {
         "host": os.environ.get("PGHOST", "127.0.0.1"),
         "port": os.environ.get("PGPORT", "5432"),
         "user": os.environ.get("PGUSER", "shelfcast"),
         "dbname": os.environ.get("PGDATABASE", "shelfcast"),
-        "password": password,
+        "password": os.environ.get("DBT_ENV_SECRET_PG_PASSWORD", os.environ.get("PGPASSWORD", "shelfcast")),
     }
+
+
+def connect_postgres() -> Any:
+    """A connection to the PostgreSQL warehouse (`postgres_params`)."""
+    import psycopg
+
+    params = postgres_params()
     try:
         return psycopg.connect(**params, connect_timeout=10)
     except psycopg.OperationalError as error:
