@@ -119,6 +119,9 @@ class DuckDBWarehouse:
             found = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
         except duckdb.CatalogException as error:
             missing = error
+        except duckdb.BinderException as error:
+            # a mart built by an older release: the table is there, a column this API reads is not
+            raise _outdated(self, needs, error) from error
         else:
             return found
         finally:
@@ -184,6 +187,8 @@ class PostgresWarehouse:
                 cursor = con.execute(sql.replace("?", "%s"), list(params))
             except psycopg.errors.UndefinedTable as error:
                 raise _missing(self, needs) from error
+            except psycopg.errors.UndefinedColumn as error:
+                raise _outdated(self, needs, error) from error
             columns = [d.name for d in cursor.description]
             return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
@@ -207,6 +212,16 @@ def _missing(warehouse: Warehouse, needs: Iterable[str]) -> WarehouseUnavailable
     return WarehouseUnavailableError(
         f"the {warehouse.target} warehouse has no {what} yet",
         "run `shelfcast transform` (and `shelfcast forecast` for forecasts and inventory)",
+    )
+
+
+def _outdated(warehouse: Warehouse, needs: Iterable[str], error: Exception) -> WarehouseUnavailableError:
+    what = ", ".join(sorted(needs)) or "a table this request reads"
+    detail = str(error).splitlines()[0]
+    return WarehouseUnavailableError(
+        f"the {warehouse.target} warehouse's {what} lacks a column this API reads ({detail}): it was built "
+        "by an older shelfcast",
+        "rebuild it: `shelfcast transform` (and `shelfcast forecast` for forecasts and inventory)",
     )
 
 

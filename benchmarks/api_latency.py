@@ -4,8 +4,9 @@
 
 The warehouse is the scale's forecasted DuckDB warehouse of benchmarks/forecast.py (built the first time:
 landing, `dbt build`, `shelfcast forecast`). The API runs as users run it, one uvicorn process; the load
-is Locust (headless, bounded: each user sends one request per second for `--seconds`), on the same
-machine. Figures go to stdout as TSV: per rate and request kind, requests, failures, p50, p99, max (ms).
+is Locust (headless, bounded: each user one request per second on average, Poisson arrivals, for
+`--seconds`), on the same machine. Figures go to stdout as TSV: per rate and request kind, requests,
+failures, p50, p99, max (ms).
 """
 
 from __future__ import annotations
@@ -76,13 +77,18 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHELFCAST_")}
     env["SHELFCAST_DATA_DIR"] = str(settings.data_dir)
+    # the server's log to a file: a pipe nobody reads fills with the first errors' tracebacks and then
+    # blocks the server, and every later request times out
+    server_log = settings.data_dir / "api" / "latency-benchmark-serve.log"
+    server_log.parent.mkdir(parents=True, exist_ok=True)
     server = subprocess.Popen(
         [sys.executable, "-m", "shelfcast.cli", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=server_log.open("w"),
         text=True,
     )
+    print(f"server log: {server_log}", file=sys.stderr)
     print("rate\trequest\trequests\tfailures\tp50_ms\tp99_ms\tmax_ms")
     try:
         if wait_for_http(f"{base}/health", server).status_code != 200:

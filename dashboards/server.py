@@ -39,8 +39,14 @@ UV = PROJECT_DIR / ".cache" / "tools" / "bin" / "uv"
 DEFAULT_PORT = 8088
 # The placeholders of the bundle's database and datasets, filled per warehouse at import.
 URI_PLACEHOLDER, SCHEMA_PLACEHOLDER = "__SQLALCHEMY_URI__", "__SCHEMA__"
-# A dataset's rows belong to a region through its store; marts without region_code are covered too.
-RLS_CLAUSE = "store_code in (select store_code from __SCHEMA__.dim_store where region_code = '__REGION__')"
+# A dataset's rows belong to a region by its region_code, or else through its store. Rows of neither (a
+# category's or the whole chain's forecast) are no region's: a regional manager does not see them.
+RLS_CLAUSES = {
+    "region_code": "region_code = '__REGION__'",
+    "store_code": (
+        "store_code in (select store_code from __SCHEMA__.dim_store where region_code = '__REGION__')"
+    ),
+}
 
 
 @dataclass
@@ -234,7 +240,10 @@ def bootstrap(
                     "dataset_uuids": list(datasets),
                     "imported_uuids_file": str(superset_home(settings) / "imported-uuids.json"),
                     "regions": regions(settings),
-                    "rls_clause": RLS_CLAUSE.replace(SCHEMA_PLACEHOLDER, model_schema(settings)),
+                    "rls_clauses": {
+                        column: clause.replace(SCHEMA_PLACEHOLDER, model_schema(settings))
+                        for column, clause in RLS_CLAUSES.items()
+                    },
                     "passwords": passwords,
                     "reset_passwords": [kind for kind, value in given.items() if value],
                 }
@@ -312,10 +321,12 @@ def up(
         ensure_port_free(host, port, "Superset")
     home = superset_home(settings)
     log_file = None if foreground else (home / "gunicorn.log").open("w")
+    # a dashboard asks for its ~10 charts at once: four processes (~300 MB each) keep both cores busy
+    # where two left requests queued behind the GIL
     server = subprocess.Popen(
         [
             str(bin_dir / "gunicorn"),
-            *("--bind", f"{host}:{port}", "--workers", "2", "--threads", "4", "--timeout", "120"),
+            *("--bind", f"{host}:{port}", "--workers", "4", "--threads", "4", "--timeout", "120"),
             *("--limit-request-line", "0"),
             "superset.app:create_app()",
         ],
@@ -351,7 +362,8 @@ def up(
 
 
 def stop(settings: Settings) -> int | None:
-    """Stop the server `up` started; its pid, or None when none was running."""
+    """Stop the server `up` started, its workers included (they hold the port until they exit); its pid, or
+    None when none was running."""
     pid = running_pid(settings)
     if pid is None:
         return None
@@ -359,7 +371,7 @@ def stop(settings: Settings) -> int | None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            os.kill(pid, 0)
+            os.killpg(pid, 0)
         except ProcessLookupError:
             break
         time.sleep(0.2)

@@ -9,6 +9,8 @@ SUPERSET_METADATA_URI  optional: a PostgreSQL metadata database instead of SQLit
 import os
 from pathlib import Path
 
+from superset.utils.log import StdOutEventLogger
+
 HOME = Path(os.environ["SUPERSET_HOME"])
 SECRET_KEY = os.environ["SUPERSET_SECRET_KEY"]
 SQLALCHEMY_DATABASE_URI = os.environ.get("SUPERSET_METADATA_URI") or f"sqlite:///{HOME / 'superset.db'}"
@@ -43,5 +45,8 @@ COLUMNAR_EXTENSIONS: set[str] = set()
 PUBLIC_ROLE_LIKE = None
 AUTH_ROLE_PUBLIC = "Public"
 SUPERSET_WEBSERVER_TIMEOUT = 120
+# The action log goes to gunicorn.log, not into the metadata database: on SQLite every chart request's log
+# row was a write that the other workers' requests queued behind (a cold dashboard rendered ~25 % slower).
+EVENT_LOGGER = StdOutEventLogger()
 ROW_LIMIT = 50_000
 LOG_LEVEL = "WARNING"

@@ -123,25 +123,42 @@ def viewer_role(dataset_ids: list[int]) -> Any:
     return role
 
 
-def region_security(region: str, clause: str, table_ids: list[int]) -> Any:
-    """The role of one region and its row-level-security rule on every dataset with stores."""
+def rls_scopes(datasets: list[Any], columns: list[str]) -> dict[str, list[int]]:
+    """Dataset ids per scoping column: each dataset goes to the first of `columns` it has, so exactly one
+    rule filters it; a dataset with none of them (model accuracy) is no region's and everyone's."""
+    scoped: dict[str, list[int]] = {column: [] for column in columns}
+    for dataset in datasets:
+        names = {c.column_name for c in dataset.columns}
+        first = next((column for column in columns if column in names), None)
+        if first is not None:
+            scoped[first].append(dataset.id)
+    return scoped
+
+
+def region_security(region: str, rules: dict[str, tuple[str, list[int]]]) -> Any:
+    """The role of one region and its row-level-security rules: one per column a dataset is scoped by
+    (region_code, else store_code), each on the datasets it scopes."""
     from superset import security_manager
     from superset.connectors.sqla.models import RowLevelSecurityFilter, SqlaTable
     from superset.extensions import db
     from superset.utils.core import RowLevelSecurityFilterType
 
     role = security_manager.find_role(f"Region {region}") or security_manager.add_role(f"Region {region}")
-    name = f"region {region}"
-    rule = db.session.query(RowLevelSecurityFilter).filter_by(name=name).one_or_none()
-    if rule is None:
-        rule = RowLevelSecurityFilter(name=name)
-        db.session.add(rule)
-    rule.filter_type = RowLevelSecurityFilterType.REGULAR
-    rule.group_key = "region"
-    rule.clause = clause
-    rule.description = f"stores of region {region} only"
-    rule.roles = [role]
-    rule.tables = db.session.query(SqlaTable).filter(SqlaTable.id.in_(table_ids)).all()
+    for column, (clause, table_ids) in rules.items():
+        name = f"region {region} by {column}"
+        rule = db.session.query(RowLevelSecurityFilter).filter_by(name=name).one_or_none()
+        if rule is None:
+            rule = RowLevelSecurityFilter(name=name)
+            db.session.add(rule)
+        rule.filter_type = RowLevelSecurityFilterType.REGULAR
+        rule.group_key = "region"
+        rule.clause = clause
+        rule.description = f"rows of region {region} only, by {column}"
+        rule.roles = [role]
+        rule.tables = db.session.query(SqlaTable).filter(SqlaTable.id.in_(table_ids)).all()
+    # the single rule of earlier releases (by store for every dataset) would AND with the new ones
+    for legacy in db.session.query(RowLevelSecurityFilter).filter_by(name=f"region {region}"):
+        db.session.delete(legacy)
     return role
 
 
@@ -181,11 +198,15 @@ def main(plan_file: str) -> None:
         imported.write_text(json.dumps(sorted(current)))
         refresh_columns(plan["dataset_uuids"])
         datasets = db.session.query(SqlaTable).filter(SqlaTable.uuid.in_(plan["dataset_uuids"])).all()
-        with_stores = [d.id for d in datasets if any(c.column_name == "store_code" for c in d.columns)]
+        scoped_by = rls_scopes(datasets, list(plan["rls_clauses"]))
         viewer = viewer_role([d.id for d in datasets])
         for region in plan["regions"]:
-            clause = plan["rls_clause"].replace("__REGION__", region.replace("'", "''"))
-            role = region_security(region, clause, with_stores)
+            literal = region.replace("'", "''")
+            rules = {
+                column: (clause.replace("__REGION__", literal), scoped_by[column])
+                for column, clause in plan["rls_clauses"].items()
+            }
+            role = region_security(region, rules)
             username = f"{region.lower()}_manager"
             if ensure_user(
                 username, region.title(), "Manager", [viewer, role], passwords["demo"], "demo" in reset

@@ -6,7 +6,7 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from shelfcast.errors import ShelfcastError
 from shelfcast.ports import ensure_port_free
 from shelfcast.progress import step
 from synthetic.scales import ScaleName
+
+if TYPE_CHECKING:
+    from ingestion.mapping.check import CheckSummary
 
 app = typer.Typer(
     name="shelfcast",
@@ -35,6 +38,11 @@ api_key_app = typer.Typer(help="API keys for `shelfcast serve`: create, list, re
 app.add_typer(api_key_app, name="api-key")
 dashboards_app = typer.Typer(help="Superset dashboards over the marts: up, down.", no_args_is_help=True)
 app.add_typer(dashboards_app, name="dashboards")
+dataset_app = typer.Typer(
+    help="Bring your own data: check a dataset mapping file against its data; the mapping's JSON Schema.",
+    no_args_is_help=True,
+)
+app.add_typer(dataset_app, name="dataset")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -571,6 +579,73 @@ def _source_names(values: list[str] | None, kinds: type) -> list:  # type: ignor
                     f"unknown source {part!r}", hint="choose from " + ", ".join(k.value for k in kinds)
                 ) from None
     return chosen
+
+
+@dataset_app.command("check")
+def dataset_check(
+    mapping: Annotated[Path, typer.Argument(help="The dataset mapping file (YAML)")],
+    horizon: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Periods (days; weeks on weekly data) after the last sales date the future regressors "
+            "must cover",
+        ),
+    ] = None,
+) -> None:
+    """Check a dataset mapping against its data and print what the data holds as the mapping reads it.
+
+    Read with DuckDB, nothing written: the mapped columns exist and parse, the date format is certain, no
+    key repeats at the grain, weekly dates share a weekday, the linked tables join and the future
+    regressors cover --horizon. The first problem is one error naming the file, line or column and the fix.
+    """
+    from ingestion.mapping.check import check_mapping
+    from ingestion.mapping.load import load_mapping
+
+    # the environment is read here, at the edge: the mapping's ${VAR} paths come from it
+    summary = check_mapping(load_mapping(mapping, os.environ), horizon)
+    _print_dataset_summary(summary)
+
+
+def _print_dataset_summary(summary: CheckSummary) -> None:
+    if summary.rows is None:
+        console.print(
+            f"Dataset {escape(summary.name)}: the mapping is valid; {escape(summary.source)}", highlight=False
+        )
+    else:
+        console.print(
+            f"Dataset [bold]{escape(summary.name)}[/] ({escape(str(summary.mapping))}): "
+            f"{summary.rows:,} rows, {summary.series:,} series, {summary.first_date} … {summary.last_date}; "
+            f"{summary.grain}; dates {escape(summary.date_format or '')}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    tables = Table(title="Tables read", title_justify="left")
+    tables.add_column("table")
+    tables.add_column("files", overflow="fold")
+    tables.add_column("rows", justify="right")
+    for key, files, rows in summary.tables:
+        tables.add_row(key, escape(files), f"{rows:,}")
+    if summary.tables:
+        console.print(tables)
+    columns = Table("mapping key", "source column", title="Columns used", title_justify="left")
+    for key, column in summary.columns.items():
+        columns.add_row(key, escape(column))
+    console.print(columns)
+    if summary.unused:
+        console.print(
+            "Source columns not mapped: " + escape(", ".join(summary.unused)), highlight=False, soft_wrap=True
+        )
+    for note in summary.notes:
+        console.print(f"- {escape(note)}", highlight=False, soft_wrap=True)
+
+
+@dataset_app.command("schema")
+def dataset_schema() -> None:
+    """Print the JSON Schema of dataset mapping files, for editors that validate YAML against it."""
+    from ingestion.mapping.schema import json_schema_text
+
+    sys.stdout.write(json_schema_text())
 
 
 @config_app.command("show")

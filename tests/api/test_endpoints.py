@@ -201,6 +201,21 @@ def test_missing_warehouse_or_mart_is_a_503_naming_it(api: Api, tmp_path: Path) 
     assert "mart_stock_alerts" in client.get("/health").json()["missing"]
 
 
+def test_a_mart_built_by_an_older_release_is_a_503_asking_for_a_rebuild(api: Api, tmp_path: Path) -> None:
+    """Not a 500 with a traceback in the log: the table is there, a column the API reads is not."""
+    keys = KeyStore(tmp_path / "keys.sqlite")
+    headers = {"X-API-Key": keys.create("k")}
+    path = tmp_path / "shelfcast.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create table dim_store as select 'S1' as store_code, 'R1' as region_code")
+    con.execute("create table mart_stock_alerts as select 'S1' as store_code, 'P1' as product_code")
+    con.close()
+    client = TestClient(create_app(api.settings, warehouse=DuckDBWarehouse(path), keys=keys))
+    outdated = client.get("/inventory/alerts", headers=headers)
+    assert outdated.status_code == 503, outdated.text
+    assert "older shelfcast" in outdated.json()["detail"] and "shelfcast transform" in outdated.json()["hint"]
+
+
 def test_a_published_warehouse_is_picked_up_without_a_restart(api: Api, tmp_path: Path) -> None:
     """Builds publish by renaming a new file over the old one: the API reads the new one from the next
     request on, and a request never sees a half-written file."""

@@ -43,9 +43,14 @@ def test_every_uuid_is_unique_and_every_reference_resolves() -> None:
     assert set(placed) <= chart_uuids, "a dashboard places a chart the bundle lacks: the import would skip it"
     assert chart_uuids <= set(placed), "a chart on no dashboard"
     for dashboard in dashboards.values():
+        # the importer maps a filter's excluded charts to their new ids through the position's chartIds
+        chart_ids = [node["meta"]["chartId"] for node in chart_nodes(dashboard)]
         for native in dashboard["metadata"]["native_filter_configuration"]:
             for target in native["targets"]:
                 assert target.get("datasetUuid", next(iter(dataset_uuids))) in dataset_uuids, native["name"]
+            excluded = native["scope"]["excluded"]
+            assert set(excluded) <= set(chart_ids), f"{dashboard['slug']}: {native['name']} excludes no chart"
+            assert not excluded or len(set(chart_ids)) == len(chart_ids), "excluded charts need distinct ids"
     slugs = [d["slug"] for d in dashboards.values()]
     assert len(set(slugs)) == len(slugs)
 

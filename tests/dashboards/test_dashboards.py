@@ -74,6 +74,33 @@ def test_row_level_security_holds_through_the_chart_data_api_and_its_cache(super
         assert {row["store_code"] for row in stores.json()["result"][0]["data"]} <= expected
 
 
+def levels_by_region(superset, token: str, table: str) -> set[tuple[str, str | None]]:
+    dataset = superset.dataset_id(token, table)
+    answer = superset.chart_data(
+        token,
+        dataset,
+        {
+            "columns": ["forecast_level", "region_code"],
+            "metrics": [{"expressionType": "SQL", "sqlExpression": "COUNT(*)", "label": "rows"}],
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    return {(row["forecast_level"], row["region_code"]) for row in answer.json()["result"][0]["data"]}
+
+
+def test_a_regional_manager_sees_their_region_s_forecast_and_not_the_chain_s(superset) -> None:
+    """Forecast marts are scoped by region_code: a category's or the whole chain's forecast is no region's."""
+    admin = superset.token("admin")
+    for table in ("mart_forecast_vs_actual", "mart_forecast_components"):
+        everything = levels_by_region(superset, admin, table)
+        assert {"store", "region", "category", "total"} <= {level for level, _ in everything}, table
+        for region in {r for _, r in everything if r is not None}:
+            manager = superset.token(f"{region.lower()}_manager")
+            seen = levels_by_region(superset, manager, table)
+            assert seen and {r for _, r in seen} == {region}, (table, region, seen)
+            assert {level for level, _ in seen} <= {"series", "store", "region"}, (table, region, seen)
+
+
 def test_the_executive_big_numbers_equal_sql_on_the_mart(superset) -> None:
     admin = superset.token("admin")
     dataset = superset.dataset_id(admin, "mart_kpi_daily")

@@ -51,6 +51,18 @@ def test_build_passes_every_model_and_test(warehouse: BuiltWarehouse) -> None:
     assert not Path(f"{warehouse.path}.wal").exists()
 
 
+def test_the_test_status_mart_lists_every_test_of_the_published_build(warehouse: BuiltWarehouse) -> None:
+    manifest = json.loads(
+        (warehouse.settings.data_dir / "dbt" / "duckdb" / "target" / "manifest.json").read_text()
+    )
+    data_tests = {k for k, node in manifest["nodes"].items() if node["resource_type"] == "test"}
+    status = query(warehouse.path, "select test_id, test_kind, status, model_name from mart_dbt_test_status")
+    assert set(status.loc[status["test_kind"] == "data", "test_id"]) == data_tests
+    assert set(status.loc[status["test_kind"] == "unit", "test_id"]) == set(manifest["unit_tests"])
+    # published only when it passed: warnings at most
+    assert set(status["status"]) <= {"pass", "warn"} and status["model_name"].ne("").all()
+
+
 def test_kpis_match_an_independent_computation(warehouse: BuiltWarehouse) -> None:
     sales = lake_sales(warehouse.settings.lake)
     sales["line_amount"] = sales["line_amount"].astype(float)
