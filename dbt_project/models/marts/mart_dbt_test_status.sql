@@ -26,7 +26,10 @@ ranked as (
 
     select
         test_results.*,
-        row_number() over (partition by test_id order by executed_at desc, invocation_id desc) as recency
+        row_number() over (
+            partition by test_results.test_id
+            order by test_results.executed_at desc, test_results.invocation_id desc
+        ) as recency
 
     from test_results
 
@@ -42,6 +45,11 @@ final as (
         column_name,
         severity,
         status,
+        failures,
+        message,
+        execution_seconds,
+        executed_at,
+        invocation_id,
         status in ('fail', 'error') as is_failing,
         case status
             when 'error' then 1
@@ -49,21 +57,16 @@ final as (
             when 'warn' then 3
             when 'skipped' then 4
             else 5
-        end as attention_rank,
-        failures,
-        message,
-        execution_seconds,
-        executed_at,
-        invocation_id
+        end as attention_rank
 
     from ranked
 
     where recency = 1
         {%- if project_tests %}
-        and (
-            test_id in ('{{ project_tests | join("', '") }}')
-            or (test_kind = 'unit' and model_name in ('{{ project_models | join("', '") }}'))
-        )
+            and (
+                test_id in ('{{ project_tests | join("', '") }}')
+                or (test_kind = 'unit' and model_name in ('{{ project_models | join("', '") }}'))
+            )
         {%- endif %}
 
 )

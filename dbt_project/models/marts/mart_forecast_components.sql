@@ -14,7 +14,10 @@ stores as (
 
 regions as (
 
-    select distinct region_code, region_name from stores
+    select distinct
+        region_code,
+        region_name
+    from stores
 
 ),
 
@@ -24,22 +27,22 @@ final as (
         components.forecast_component_id,
         components.forecast_level,
         components.level_key as series_key,
+        stores.store_code,
+        stores.store_name,
+        regions.region_code,
+        regions.region_name,
+        components.forecast_date,
+        components.component_name,
+        components.effect_units,
+        components.run_id,
+        components.generated_at,
         case components.forecast_level
             when 'store' then stores.store_name
             when 'region' then regions.region_name
             when 'category' then components.level_key
             else 'All stores'
         end as series_name,
-        stores.store_code,
-        stores.store_name,
-        regions.region_code,
-        regions.region_name,
-        case when components.forecast_level = 'category' then components.level_key end as category,
-        components.forecast_date,
-        components.component_name,
-        components.effect_units,
-        components.run_id,
-        components.generated_at
+        case when components.forecast_level = 'category' then components.level_key end as category
 
     from components
 

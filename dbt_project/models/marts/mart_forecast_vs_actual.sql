@@ -45,7 +45,10 @@ products as (
 
 regions as (
 
-    select distinct region_code, region_name from stores
+    select distinct
+        region_code,
+        region_name
+    from stores
 
 ),
 
@@ -55,9 +58,10 @@ forecast_start as (
 
 ),
 
-{#- the history shown before the forecast, and every actual since: demand that arrives after a forecast was
-    made lands beside it. Nothing before the first forecast. -#}
 recent_demand as (
+
+    {#- the history shown before the forecast, and every actual since: demand that arrives after a forecast
+        was made lands beside it. Nothing before the first forecast. #}
 
     select features.*
 
@@ -73,20 +77,20 @@ actuals as (
 
     {%- for level, spec in levels.items() %}
 
-    select
-        '{{ level }}' as forecast_level,
-        {{ spec.key }} as series_key,
-        {%- for attribute in attributes %}
-        {{ attribute if attribute in spec.attributes else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as {{ attribute }},
-        {%- endfor %}
-        date_day,
-        cast(sum(demand_units) as {{ dbt.type_bigint() }}) as actual_units
+        select
+            '{{ level }}' as forecast_level,
+            {{ spec.key }} as series_key,
+            {%- for attribute in attributes %}
+                {{ attribute if attribute in spec.attributes else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as {{ attribute }},
+            {%- endfor %}
+            date_day,
+            cast(sum(demand_units) as {{ dbt.type_bigint() }}) as actual_units
 
-    from recent_demand
+        from recent_demand
 
-    {# the key is made of the attributes (a constant for the total): grouping by them groups by it #}
-    group by {% for attribute in spec.attributes %}{{ attribute }}, {% endfor %}date_day
-    {{ 'union all' if not loop.last }}
+        {# the key is made of the attributes (a constant for the total): grouping by them groups by it #}
+        group by {% for attribute in spec.attributes %}{{ attribute }}, {% endfor %}date_day
+        {{ 'union all' if not loop.last }}
     {%- endfor %}
 
 ),
@@ -137,7 +141,7 @@ joined as (
         coalesce(actuals.forecast_level, forecasts.forecast_level) as forecast_level,
         coalesce(actuals.series_key, forecasts.series_key) as series_key,
         {%- for attribute in attributes %}
-        coalesce(actuals.{{ attribute }}, forecasts.{{ attribute }}) as {{ attribute }},
+            coalesce(actuals.{{ attribute }}, forecasts.{{ attribute }}) as {{ attribute }},
         {%- endfor %}
         coalesce(actuals.date_day, forecasts.date_day) as date_day,
         actuals.actual_units,
