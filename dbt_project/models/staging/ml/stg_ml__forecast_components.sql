@@ -18,12 +18,13 @@ renamed as (
             "level", "'|'", "level_key", "'|'", "cast(forecast_date as " ~ dbt.type_string() ~ ")",
             "'|'", "component"
         ]) }} as forecast_component_id,
-        run_id,
+        cast(run_id as {{ dbt.type_string() }}) as run_id,
 
         ---------- strings
-        {{ forecast_level_name('level') }} as forecast_level,
-        level_key,
-        component as component_name,
+        {#- as text: a forecast without Prophet writes the table empty, with types pandas guessed -#}
+        {{ forecast_level_name('cast(level as ' ~ dbt.type_string() ~ ')') }} as forecast_level,
+        cast(level_key as {{ dbt.type_string() }}) as level_key,
+        cast(component as {{ dbt.type_string() }}) as component_name,
 
         ---------- numerics
         cast(effect as {{ type_double() }}) as effect_units,
