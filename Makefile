@@ -13,7 +13,9 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.shelfcast-installed
 PYTEST_ARGS ?=
 export UV_CACHE_DIR := $(CURDIR)/.cache/uv
-export UV_LINK_MODE := copy
+# Hard links from the cache (uv copies instead when they sit on different file systems): a copy would
+# double the ~4 GB the two environments take, and a CI machine ran out of disk on it.
+export UV_LINK_MODE := hardlink
 # Imports are compiled once at install: with PYTHONDONTWRITEBYTECODE set (as on CI machines) every process
 # would otherwise recompile ~700 modules, ~2 s per `shelfcast` start.
 export UV_COMPILE_BYTECODE := 1

@@ -79,7 +79,8 @@ def install(log: Callable[[str], None]) -> Path:
     if uv is None:
         raise ShelfcastError("uv is needed to install Superset", hint="run `make .venv/.shelfcast-installed`")
     log(f"installing Superset into {VENV} (once; about a minute)")
-    env = dict(os.environ, UV_COMPILE_BYTECODE="1", UV_LINK_MODE="copy")
+    env = dict(os.environ, UV_COMPILE_BYTECODE="1")
+    env.setdefault("UV_LINK_MODE", "hardlink")  # a copy would double the disk the venv takes
     env.setdefault("UV_CACHE_DIR", str(PROJECT_DIR / ".cache" / "uv"))
     for command in (
         [uv, "venv", "--quiet", "--allow-existing", "--python", "3.11", str(VENV)],
