@@ -27,9 +27,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ml.backtest import history_at
+from ml.evaluate import final_forecasts, forecast_frame
 from ml.forecast import default_models, forecast
-from ml.panel import KNOWN_AHEAD, Panel, panel_from_frame
+from ml.metrics import weighted_mae
+from ml.panel import Panel, panel_from_frame, with_known_ahead, zero_when_missing
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "walmart_recruiting"
 MODELS = ("naive", "seasonal_naive", "moving_average_28", "lightgbm", "ets", "theta")
@@ -63,14 +64,10 @@ def load(data: Path) -> tuple[pd.DataFrame, Panel]:
     frame["is_promoted"] = 0.0
     frame["promo_discount_pct"] = 0.0
     panel = panel_from_frame(frame, period_days=7)
+    panel = dataclasses.replace(panel, units=zero_when_missing(panel.units))
     every_week = pd.date_range(panel.start, weeks["Date"].max(), freq="7D")
-    started = ~np.isnan(panel.units)
-    after_first_sale = np.maximum.accumulate(started, axis=1)
-    units = np.where(after_first_sale & ~started, 0.0, panel.units)
     is_holiday = np.array([day in holiday_weeks for day in every_week], dtype=float)
-    known = {name: np.zeros((len(panel.series), len(every_week))) for name in KNOWN_AHEAD}
-    known["is_holiday"][:] = is_holiday
-    return train, dataclasses.replace(panel, units=units, known=known)
+    return train, with_known_ahead(panel, len(every_week), {"is_holiday": is_holiday})
 
 
 def before(panel: Panel, first_holdout_week: dt.date) -> Panel:
@@ -80,19 +77,7 @@ def before(panel: Panel, first_holdout_week: dt.date) -> Panel:
 
 def wmae(rows: pd.DataFrame, column: str) -> float:
     weights = np.where(rows["IsHoliday"], HOLIDAY_WEIGHT, 1.0)
-    return float(np.sum(weights * np.abs(rows["Weekly_Sales"] - rows[column])) / weights.sum())
-
-
-def long_forecast(panel: Panel, values: np.ndarray, name: str) -> pd.DataFrame:
-    weeks = panel.dates(panel.days, values.shape[1])
-    return pd.DataFrame(
-        {
-            "Store": np.repeat(panel.series["store_code"].to_numpy(), values.shape[1]),
-            "Dept": np.repeat(panel.series["product_code"].to_numpy(), values.shape[1]),
-            "Date": np.tile(weeks.to_numpy(dtype="datetime64[ns]"), len(panel.series)),
-            name: values.reshape(-1),
-        }
-    )
+    return weighted_mae(rows["Weekly_Sales"].to_numpy(), rows[column].to_numpy(), weights)
 
 
 def main() -> None:
@@ -125,13 +110,13 @@ def main() -> None:
         run_seconds = time.perf_counter() - started
         last = first_week + dt.timedelta(weeks=args.horizon - 1)
         window = train[(train["Date"] >= pd.Timestamp(first_week)) & (train["Date"] <= pd.Timestamp(last))]
-        scored = window[["Store", "Dept", "Date", "Weekly_Sales", "IsHoliday"]]
-        seconds: dict[str, float] = {}
-        for name, model in models.items():
-            fit_started = time.perf_counter()
-            values = model(history_at(history, history.days, args.horizon))
-            seconds[name] = time.perf_counter() - fit_started
-            scored = scored.merge(long_forecast(history, values, name), on=KEYS, how="left")
+        values, seconds = final_forecasts(history, models, args.horizon)
+        keys = history.series[["store_code", "product_code"]].set_axis(["Store", "Dept"], axis=1)
+        forecasts = forecast_frame(history, keys, values).rename(columns={"date": "Date"})
+        wide = forecasts.pivot(index=KEYS, columns="model", values="forecast").reset_index()
+        scored = window[["Store", "Dept", "Date", "Weekly_Sales", "IsHoliday"]].merge(
+            wide, on=KEYS, how="left"
+        )
         published = run.forecast.rename(
             columns={"store_code": "Store", "product_code": "Dept", "forecast_date": "Date"}
         )

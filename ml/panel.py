@@ -13,7 +13,7 @@ statistical models use follows the grain: the week for daily data, the year (52 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -102,6 +102,27 @@ def panel_from_frame(frame: pd.DataFrame, period_days: int = 1) -> Panel:
         values[row, column] = frame[name].fillna(0).to_numpy(dtype=float)
         known[name] = values
     return Panel(series=series, start=start, units=units, known=known, period_days=period_days)
+
+
+def zero_when_missing(units: np.ndarray) -> np.ndarray:
+    """Units with every period after a series' first one that has no value read as a period without sales
+    (0): an export leaves out the periods a product sold nothing. Before its first, a series stays absent."""
+    observed = ~np.isnan(units)
+    started = np.maximum.accumulate(observed, axis=1)
+    return np.where(started & ~observed, 0.0, units)
+
+
+def with_known_ahead(panel: Panel, periods: int, values: dict[str, np.ndarray]) -> Panel:
+    """The panel with its known-ahead covariates over `periods` periods from its start, which may reach
+    past its last period (holidays are in the calendar, promotions are planned). A value is per period
+    (the same for every series) or per series and period; a covariate not given is 0."""
+    known = {}
+    for name in KNOWN_AHEAD:
+        array = np.zeros((len(panel.series), periods))
+        if name in values:
+            array[:] = values[name]
+        known[name] = array
+    return replace(panel, known=known)
 
 
 # Levels forecasts are chosen and reported at: the series themselves, then sums per store, region,

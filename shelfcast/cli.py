@@ -22,6 +22,7 @@ from synthetic.scales import ScaleName
 
 if TYPE_CHECKING:
     from ingestion.mapping.check import CheckSummary
+    from ml.evaluate import Evaluation
 
 app = typer.Typer(
     name="shelfcast",
@@ -391,6 +392,158 @@ def forecast(
         highlight=False,
         soft_wrap=True,
     )
+
+
+@app.command()
+def evaluate(
+    dataset: Annotated[Path, typer.Option(help="The dataset mapping file (YAML)")],
+    cutoff: Annotated[
+        dt.datetime,
+        typer.Option(formats=["%Y-%m-%d"], help="The last date the models see (its period included)"),
+    ],
+    horizon: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Periods after the cutoff to forecast and score (days; weeks on weekly data)"
+        ),
+    ],
+    actuals: Annotated[
+        Path | None,
+        typer.Option(
+            help="Score against this file (the mapping's source columns; read, never ingested) instead "
+            "of the data after the cutoff"
+        ),
+    ] = None,
+    models: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated models (default: forecast_models, as `shelfcast forecast`)"),
+    ] = None,
+    weight_column: Annotated[
+        str | None,
+        typer.Option(
+            help="A true/false column of the actuals: its true rows weigh --weight-factor in the WMAE"
+        ),
+    ] = None,
+    weight_factor: Annotated[
+        float | None, typer.Option(min=0.0, help="Weight of the rows --weight-column marks (default: 5)")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for metrics.csv and forecasts.csv (default: <data_dir>/evaluate/<name>/<cutoff>)"
+        ),
+    ] = None,
+    track: Annotated[
+        bool, typer.Option("--track/--no-track", help="Log the run to MLflow (experiment shelfcast-evaluate)")
+    ] = True,
+) -> None:
+    """Fit every model on a mapped dataset up to --cutoff, forecast --horizon periods after it and score
+    them against the data after the cutoff (or --actuals): MAE, RMSE, MASE, WAPE, RMSPE and a weighted
+    MAE per model, pooled over the scored rows and as mean and median over series.
+
+    Read straight from the files with DuckDB (nothing is landed); the forecast grain follows the data's.
+    Writes metrics.csv and forecasts.csv (every model's forecasts, for any other scorer).
+    """
+    from ingestion.mapping.load import load_mapping
+    from ml.evaluate import Weighting, write_evaluation
+    from ml.evaluate import evaluate as run_evaluate
+    from ml.forecast import default_models
+
+    if weight_factor is not None and weight_column is None:
+        raise ShelfcastError(
+            "--weight-factor needs --weight-column", hint="name the column that marks the rows"
+        )
+    chosen = [name.strip() for name in models.split(",") if name.strip()] if models else None
+    settings = _settings(forecast_models=chosen)
+    # the environment is read here, at the edge: the mapping's ${VAR} paths come from it
+    loaded = load_mapping(dataset, os.environ)
+    weighting = (
+        Weighting(weight_column, 5.0 if weight_factor is None else weight_factor) if weight_column else None
+    )
+    console.print(
+        f"Evaluating {', '.join(settings.forecast_models)} on dataset "
+        f"[bold]{escape(loaded.mapping.name)}[/], cutoff {cutoff.date()}, horizon {horizon}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    evaluation = run_evaluate(
+        loaded,
+        cutoff.date(),
+        horizon,
+        default_models(settings.seed, tuple(settings.forecast_models), spark=lambda: _spark(settings)),
+        actuals,
+        weighting,
+        lambda line: console.print(escape(line), highlight=False, soft_wrap=True),
+    )
+    folder = out or settings.data_dir / "evaluate" / loaded.mapping.name / cutoff.date().isoformat()
+    metrics_csv, forecasts_csv = write_evaluation(evaluation, folder)
+    _print_evaluation(evaluation)
+    console.print(f"Wrote {metrics_csv} and {forecasts_csv}", highlight=False, soft_wrap=True)
+    if track:
+        from ml.tracking import log_evaluation, tracking_uri
+
+        run_id, experiment_id = log_evaluation(settings, evaluation, folder)
+        console.print(
+            f"MLflow run {run_id}: mlflow ui --backend-store-uri {tracking_uri(settings)} --port 5000, then "
+            f"http://127.0.0.1:5000/#/experiments/{experiment_id}/runs/{run_id}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _spark(settings: Settings) -> object:
+    """The Spark session, started only when the mllib model is chosen."""
+    from shelfcast.spark import get_spark
+
+    return get_spark(settings, "shelfcast-evaluate")
+
+
+def _print_evaluation(evaluation: Evaluation) -> None:
+    from rich import box
+
+    from ml.metrics import STATISTICS
+
+    unit = evaluation.unit
+    first, last = evaluation.history
+    console.print(
+        f"Scored {evaluation.scored:,} (series, {unit}) rows of {evaluation.scored_series:,} series in "
+        f"{escape(evaluation.actuals)}, the {evaluation.horizon} {unit}s after {evaluation.cutoff}; "
+        f"{evaluation.series:,} series fitted on {first} … {last}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    titles = {
+        "pooled": "pooled over the rows",
+        "series_mean": "mean over series",
+        "series_median": "median over series",
+    }
+    columns = {"mae": "MAE", "rmse": "RMSE", "mase": "MASE", "wape": "WAPE", "rmspe": "RMSPE", "wmae": "WMAE"}
+    metrics = evaluation.metrics
+    if metrics["wmae"].isna().all():  # no --weight-column: the WMAE would be the MAE
+        columns.pop("wmae")
+    for statistic in STATISTICS:
+        # no vertical rules: seven numbers and a model name fit the 80 columns of a log
+        table = Table(
+            title=f"{evaluation.dataset}: {titles[statistic]}", title_justify="left", box=box.SIMPLE
+        )
+        table.add_column("model", no_wrap=True)
+        for label in columns.values():
+            table.add_column(label, justify="right", no_wrap=True)
+        if statistic == "pooled":
+            table.add_column("s", justify="right", no_wrap=True)
+        for row in metrics[metrics["statistic"] == statistic].itertuples(index=False):
+            cells = [_metric_text(getattr(row, name)) for name in columns]
+            extra = [f"{row.seconds:.1f}"] if statistic == "pooled" else []
+            table.add_row(str(row.model), *cells, *extra)
+        console.print(table)
+    for note in evaluation.notes:
+        console.print(f"- {escape(note)}", highlight=False, soft_wrap=True)
+
+
+def _metric_text(value: float) -> str:
+    if value != value:  # NaN: undefined here (no scale, no non-zero actual)
+        return "–"
+    return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3f}"
 
 
 @app.command()

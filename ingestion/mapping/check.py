@@ -57,7 +57,7 @@ def check_mapping(loaded: MappingFile, horizon: int | None = None) -> CheckSumma
             mapping.source.where,
             _grain_text(mapping),
             None,
-            columns=_columns(_sales_wanted(mapping)),
+            columns=_columns(sales_wanted(mapping)),
             notes=["the JDBC table is not read by this check: Spark reads it when the dataset is landed"],
         )
     con = duckdb.connect()
@@ -69,7 +69,7 @@ def check_mapping(loaded: MappingFile, horizon: int | None = None) -> CheckSumma
 
 def _check(con: duckdb.DuckDBPyConnection, loaded: MappingFile, horizon: int | None) -> CheckSummary:
     mapping = loaded.mapping
-    sales = TableScan(loaded, "sales", "source", mapping.source, mapping.read, _sales_wanted(mapping))
+    sales = TableScan(loaded, "sales", "source", mapping.source, mapping.read, sales_wanted(mapping))
     stats = sales.run(con, _sales_aggregates(mapping, sales))
     if not stats["rows"]:
         raise ShelfcastError(f"{sales.files} has no data rows", hint="check source.files")
@@ -130,7 +130,8 @@ def _linked_tables(mapping: Mapping) -> list[tuple[str, TableSource]]:
     return [(key, table) for key, table in tables if table is not None]
 
 
-def _sales_wanted(mapping: Mapping) -> dict[str, Wanted]:
+def sales_wanted(mapping: Mapping) -> dict[str, Wanted]:
+    """Every column the sales rows must have, with what it must parse as and the key that maps it."""
     columns = mapping.columns
     wanted = {"date": Wanted(columns.date, "date", "columns.date")}
     for index, (role, column) in enumerate(columns.series_keys()):

@@ -39,9 +39,9 @@ def check_returns_table(
     returns = loaded.mapping.returns
     assert returns is not None and returns.table is not None
     key = "returns.table"
-    wanted = _key_columns(key, returns.table, sales)
+    wanted = key_columns(key, returns.table, sales.wanted)
     wanted["marker"] = Wanted(returns.column, "text", "returns.column")
-    scan = _scan(loaded, "returns_table", key, returns.table, wanted)
+    scan = linked_scan(loaded, "returns_table", key, returns.table, wanted)
     values = ", ".join(map(literal, returns.values))
     marked = f"trim({scan.ref('marker', 'r')}) IN ({values})"
     stats = scan.run(con, {})
@@ -70,8 +70,8 @@ def check_regressor_history(
     regressors = loaded.mapping.regressors
     assert regressors is not None and regressors.features is not None
     table, key = regressors.features, "regressors.features"
-    wanted = {**_key_columns(key, table, sales), **_regressor_columns(loaded)}
-    scan = _scan(loaded, "features", key, table, wanted)
+    wanted = {**key_columns(key, table, sales.wanted), **regressor_columns(loaded)}
+    scan = linked_scan(loaded, "features", key, table, wanted)
     stats = scan.run(con, _empty_counts(scan))
     _refuse_repeated_keys(con, scan, list(table.keys))
     on = " AND ".join(f"{sales.ref(role, 's')} = {scan.ref(role, 'f')}" for role in table.keys)
@@ -92,8 +92,8 @@ def check_future(
     regressors = mapping.regressors
     assert regressors is not None and regressors.future is not None
     table, key = regressors.future, "regressors.future"
-    wanted = {**_key_columns(key, table, sales), **_regressor_columns(loaded)}
-    scan = _scan(loaded, "future", key, table, wanted)
+    wanted = {**key_columns(key, table, sales.wanted), **regressor_columns(loaded)}
+    scan = linked_scan(loaded, "future", key, table, wanted)
     stats = scan.run(con, {"last": f"max({scan.ref('date')})"})
     _refuse_repeated_keys(con, scan, list(table.keys))
     step, unit = mapping.step_days, "week" if mapping.grain == "weekly" else "day"
@@ -130,10 +130,10 @@ def check_attributes(
 ) -> LinkedResult:
     """A table of store or product attributes: one row per key; how many sales keys it lacks."""
     table, key = loaded.mapping.attributes[index], f"attributes[{index}]"
-    wanted = _key_columns(key, table, sales)
+    wanted = key_columns(key, table, sales.wanted)
     for position, column in enumerate(table.columns):
         wanted[f"attribute:{column}"] = Wanted(column, "text", f"{key}.columns[{position}]")
-    scan = _scan(loaded, f"attributes_{index}", key, table, wanted)
+    scan = linked_scan(loaded, f"attributes_{index}", key, table, wanted)
     stats = scan.run(con, {})
     roles = list(table.keys)
     _refuse_repeated_keys(con, scan, roles)
@@ -150,21 +150,22 @@ def check_attributes(
     return LinkedResult(key, scan.files, stats["rows"], wanted, [note])
 
 
-def _scan(
+def linked_scan(
     loaded: MappingFile, view: str, key: str, table: KeyedTable, wanted: dict[str, Wanted]
 ) -> TableScan:
+    """A linked table as the view `view`, read with the mapping's `read` merged with its own."""
     return TableScan(loaded, view, key, table, loaded.mapping.read.merged(table.read), wanted)
 
 
-def _key_columns(key: str, table: KeyedTable, sales: TableScan) -> dict[str, Wanted]:
-    """The table's join keys, read as the sales rows read the same roles."""
+def key_columns(key: str, table: KeyedTable, sales: dict[str, Wanted]) -> dict[str, Wanted]:
+    """The table's join keys, read as the sales rows (`sales`: their wanted columns) read the same roles."""
     return {
-        role: Wanted(column, sales.wanted[role].kind, f"{key}.keys.{role}")
-        for role, column in table.keys.items()
+        role: Wanted(column, sales[role].kind, f"{key}.keys.{role}") for role, column in table.keys.items()
     }
 
 
-def _regressor_columns(loaded: MappingFile) -> dict[str, Wanted]:
+def regressor_columns(loaded: MappingFile) -> dict[str, Wanted]:
+    """Every regressor column as `regressor:<column>`, typed as declared."""
     regressors = loaded.mapping.regressors
     assert regressors is not None
     return {

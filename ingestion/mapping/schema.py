@@ -268,16 +268,38 @@ class Returns(_Model):
     )
 
 
+# what a regressor is to the forecasting models -> the panel's known-ahead covariate it fills (`ml.panel`)
+REGRESSOR_ROLES = {"holiday": "is_holiday", "promotion": "is_promoted", "discount_pct": "promo_discount_pct"}
+
+
 class Regressor(_Model):
     column: str = Field(min_length=1, description="Source column")
     type: Literal["number", "boolean", "category"] = Field("number", description="How values are read")
+    role: Literal["holiday", "promotion", "discount_pct"] | None = Field(
+        None,
+        description="What the forecasting models use it as: holiday (a calendar flag: a date any row marks "
+        "is a holiday for every series), promotion (the series is on promotion: flag or share), "
+        "discount_pct (its discount in %); without a role it is carried, not modelled",
+    )
+
+    @model_validator(mode="after")
+    def _role_fits_type(self) -> Regressor:
+        allowed = ("number",) if self.role == "discount_pct" else ("number", "boolean")
+        if self.role is not None and self.type not in allowed:
+            _fail(
+                ("role",),
+                f"a {self.role} regressor cannot be of type {self.type}",
+                f"declare it as type: {' or '.join(allowed)}",
+                self.role,
+            )
+        return self
 
 
 class Regressors(_Model):
     """Extra columns carried as exogenous regressors, with their known future values."""
 
     columns: list[str | Regressor] = Field(
-        min_length=1, description="Regressor columns: a name (a number) or {column, type}"
+        min_length=1, description="Regressor columns: a name (a number) or {column, type, role}"
     )
     features: DatedTable | None = Field(
         None, description="Table the regressors come from; default: the sales rows themselves"
@@ -293,9 +315,15 @@ class Regressors(_Model):
     @model_validator(mode="after")
     def _distinct(self) -> Regressors:
         seen: set[str] = set()
+        roles: set[str] = set()
         for index, spec in enumerate(self.specs):
             if spec.column in seen:
                 _fail(("columns", index), f"regressor {spec.column!r} is listed twice", value=spec.column)
+            if spec.role is not None:
+                if spec.role in roles:
+                    twice = f"two regressors have role {spec.role}"
+                    _fail(("columns", index, "role"), twice, value=spec.role)
+                roles.add(spec.role)
             seen.add(spec.column)
         return self
 
