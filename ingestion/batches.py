@@ -40,12 +40,15 @@ def with_batch_ids(frame: DataFrame, dataset: str) -> DataFrame:
     however Spark splits the work, and a moved or repeated row changes it.
     """
     per_row = F.xxhash64("row_hash", "source_file", "source_line")
-    per_day = frame.groupBy(PARTITION).agg(
+    # keyed on the date as text, null included: rows whose date could not be read (a mapped dataset
+    # quarantines them) are a batch of their own, not dropped by the join
+    keyed = frame.withColumn("_batch_key", F.coalesce(F.col(PARTITION).cast("string"), F.lit("")))
+    per_day = keyed.groupBy("_batch_key").agg(
         F.sha2(
             F.concat_ws(
                 "|",
                 F.lit(dataset),
-                F.col(PARTITION).cast("string"),
+                F.col("_batch_key"),
                 F.count(F.lit(1)).cast("string"),
                 F.bit_xor(per_row).cast("string"),
             ),
@@ -54,7 +57,8 @@ def with_batch_ids(frame: DataFrame, dataset: str) -> DataFrame:
         .substr(1, 16)
         .alias("batch_id")
     )
-    return frame.join(F.broadcast(per_day), PARTITION)
+    others = [column for column in frame.columns if column != PARTITION]
+    return keyed.join(F.broadcast(per_day), "_batch_key").select(PARTITION, *others, "batch_id")
 
 
 def add_lineage(

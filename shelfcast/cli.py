@@ -241,18 +241,36 @@ def ingest(
     sources: Annotated[
         Path | None, typer.Option(help="The source files' folder [default: <data_dir>/sources]")
     ] = None,
+    dataset: Annotated[
+        Path | None,
+        typer.Option(
+            help="A dataset mapping file: land your own sales history (into <lake>/datasets/<name>) "
+            "instead of the sources"
+        ),
+    ] = None,
 ) -> None:
     """Land the sources in the lake: raw, clean and quarantine zones and a reconciliation audit per batch.
 
     A batch is one dataset on one business date; rerunning it replaces it (never duplicates). A refused
     file (empty, binary, wrong header, truncated) fails its date, which keeps what the lake had, and the
     command exits 1 after landing every other date.
+
+    With --dataset, the mapped dataset is checked as `shelfcast dataset check` does (a problem stops it
+    before anything is written), then landed whole: every table of <lake>/datasets/<name> is replaced.
     """
     from ingestion.run import SourceName
     from ingestion.run import ingest as run_ingest
     from shelfcast.spark import get_spark
 
     settings = _settings(lake_uri=lake, sources_dir=sources)
+    if dataset is not None:
+        if source or date or sources:
+            raise ShelfcastError(
+                "--dataset lands a mapped dataset whole: --source, --date and --sources do not apply",
+                hint="drop them, or drop --dataset to land the sources",
+            )
+        _ingest_dataset(settings, dataset)
+        return
     chosen = _source_names(source, SourceName)
     dates = _parse_dates(date)
     console.print(
@@ -281,6 +299,45 @@ def ingest(
         raise ShelfcastError(
             f"{len(report.failures)} input(s) refused; their dates keep their last clean state",
             hint="fix or replace the files named above and rerun with --date for those days",
+        )
+
+
+def _ingest_dataset(settings: Settings, mapping: Path) -> None:
+    from ingestion.mapping.land import land_dataset
+    from ingestion.mapping.load import load_mapping
+    from shelfcast.spark import get_spark
+
+    # the environment is read here, at the edge: the mapping's ${VAR} paths come from it
+    loaded = load_mapping(mapping, os.environ)
+    console.print(
+        f"Ingesting dataset [bold]{escape(loaded.mapping.name)}[/] ({escape(str(mapping))}) into "
+        f"{escape(settings.lake)}/datasets/{escape(loaded.mapping.name)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    landing = land_dataset(
+        lambda: get_spark(settings, "shelfcast-ingest"),
+        settings,
+        loaded,
+        lambda line: console.print(escape(line), highlight=False, soft_wrap=True),
+    )
+    totals = landing.publication.totals()
+    unreconciled = [row for row in landing.publication.audit if not row["reconciled"]]
+    console.print(
+        f"Landed in {sum(landing.seconds.values()):.1f} s: "
+        + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in landing.seconds.items()),
+        highlight=False,
+    )
+    if unreconciled:
+        raise ShelfcastError(
+            f"{len(unreconciled)} business dates do not reconcile (rows in ≠ clean + quarantined)",
+            hint="a bug: report it with the audit table's rows",
+        )
+    if totals["rows_quarantined"]:
+        console.print(
+            f"{totals['rows_quarantined']:,} rows quarantined: see {landing.lake}/quarantine/rows",
+            highlight=False,
+            soft_wrap=True,
         )
 
 

@@ -197,10 +197,12 @@ def _empty_note(what: str, scan: TableScan, stats: dict[str, object], rows: int)
 def _refuse_repeated_keys(con: duckdb.DuckDBPyConnection, scan: TableScan, roles: list[str]) -> None:
     keys = ", ".join(f"{scan.ref(role)} AS k{index}" for index, role in enumerate(roles))
     names = ", ".join(f"k{index}" for index in range(len(roles)))
+    # a scalar count, not count(*) OVER (): see check._refuse_duplicates
     found = one(
         con,
-        f"SELECT count(*) OVER (), n, {names} FROM (SELECT {keys}, count(*) AS n FROM {scan.view} "
-        f"GROUP BY {names} HAVING count(*) > 1) ORDER BY {names} LIMIT 1",
+        f"WITH repeated AS (SELECT {keys}, count(*) AS n FROM {scan.view} GROUP BY {names} "
+        f"HAVING count(*) > 1) SELECT (SELECT count(*) FROM repeated), n, {names} FROM repeated "
+        f"ORDER BY {names} LIMIT 1",
     )
     if found is None:
         return

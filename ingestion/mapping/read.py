@@ -183,7 +183,7 @@ def create_view(
     else:
         relation = _parquet_relation(table)
         select = ", ".join(
-            f"{_parquet_cast(table, column, targets[column], date_format)} AS {ident(column)}"
+            f"{typed_cast(table, column, targets[column], date_format)} AS {ident(column)}"
             if column in targets
             else ident(column)
             for column in table.header
@@ -222,10 +222,13 @@ def _parquet_relation(table: FileTable) -> str:
     )
 
 
-def _parquet_cast(table: FileTable, column: str, target: str, date_format: str | None) -> str:
-    """A Parquet column as `target`: natively typed columns are cast, text columns parsed as text files
-    are; what does not parse becomes NULL (and `first_bad_value` reports it)."""
-    stored, value = table.types[column], ident(column)
+def typed_cast(
+    table: FileTable, column: str, target: str, date_format: str | None, alias: str | None = None
+) -> str:
+    """A column as `target` (of the relation aliased `alias`, if given): natively typed Parquet columns
+    are cast, text columns parsed as text files are; what does not parse becomes NULL (for Parquet,
+    `first_bad_value` reports it)."""
+    stored, value = table.types[column], (f"{alias}." if alias else "") + ident(column)
     if stored != "VARCHAR" or target == "VARCHAR":
         return f"TRY_CAST({value} AS {target})"
     if target in ("DATE", "TIMESTAMP"):
@@ -253,16 +256,17 @@ def first_bad_value(
     checks = [
         f"SELECT {literal(column)} AS col, {FILE_COLUMN} AS file, {ROW_COLUMN} AS row, "
         f"CAST({ident(column)} AS VARCHAR) AS value FROM raw WHERE {ident(column)} IS NOT NULL "
-        f"AND {_parquet_cast(table, column, target, date_format)} IS NULL"
+        f"AND {typed_cast(table, column, target, date_format)} IS NULL"
         for column, target in targets.items()
         if target != "VARCHAR"
     ]
     if not checks:
         return None
+    # the count is a scalar subquery, not count(*) OVER (): DuckDB 1.5 intermittently fails that window under
+    # ORDER BY … LIMIT with an internal error (duckdb/duckdb#22352; it failed a CI run here)
     query = (
-        f"WITH raw AS (SELECT * FROM {_parquet_relation(table)}) "
-        f"SELECT col, file, row, value, count(*) OVER () FROM ({' UNION ALL '.join(checks)}) "
-        "ORDER BY file, row LIMIT 1"
+        f"WITH raw AS (SELECT * FROM {_parquet_relation(table)}), bad AS ({' UNION ALL '.join(checks)}) "
+        "SELECT col, file, row, value, (SELECT count(*) FROM bad) FROM bad ORDER BY file, row LIMIT 1"
     )
     found = one(con, query)
     if found is None:
@@ -280,9 +284,10 @@ def _first_rejected(
         return None
     found = one(
         con,
+        # a scalar count, not count(*) OVER (): see first_bad_value
         f"SELECT s.file_path, e.line, e.line_byte_position, e.column_name, e.error_type, e.error_message, "
-        f"count(*) OVER () FROM {name}_errors e JOIN {name}_scans s USING (scan_id, file_id) "
-        "ORDER BY s.file_path, e.line LIMIT 1",
+        f"(SELECT count(*) FROM {name}_errors) FROM {name}_errors e "
+        f"JOIN {name}_scans s USING (scan_id, file_id) ORDER BY s.file_path, e.line LIMIT 1",
     )
     if found is None:
         return None

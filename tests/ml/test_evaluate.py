@@ -18,6 +18,7 @@ from ml.evaluate import Evaluation, Weighting, evaluate
 from ml.forecast import default_models
 from ml.mapped_panel import history_panel, known_ahead
 from shelfcast.errors import ShelfcastError
+from tests.ml.independent_scores import Scoring, expected_metrics
 from tests.synthetic.test_cli import assert_one_line_error, run_cli
 
 START = dt.date(2021, 1, 1)  # a Friday
@@ -101,57 +102,15 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFram
     return folder, write_sales(folder)
 
 
-def in_sample_scale(history: pd.Series) -> float | None:
-    """The seasonal naive's in-sample MAE of one series: its weeks from its first to the cutoff, a week
-    without a row 0 and net returns no demand, differenced 52 weeks apart; None below 53 weeks."""
-    weeks = pd.date_range(history.index.min(), pd.Timestamp(CUTOFF), freq="7D")
-    values = history.reindex(weeks, fill_value=0.0).clip(lower=0).to_numpy()
-    if len(values) <= 52:
-        return None
-    return float(np.mean(np.abs(values[52:] - values[:-52])))
-
-
-def expected_metrics(sales: pd.DataFrame, forecasts: pd.DataFrame) -> pd.DataFrame:
-    """Every metric per model, pooled and as mean and median over series, computed row by row here."""
-    window = sales[(sales["Date"] > CUTOFF) & (sales["Date"] <= CUTOFF + dt.timedelta(weeks=HORIZON))]
-    scales = {
-        key: in_sample_scale(group.set_index(pd.to_datetime(group["Date"]))["Weekly_Sales"])
-        for key, group in sales[sales["Date"] <= CUTOFF].groupby(["Store", "Dept"])
-    }
-    results = []
-    for model, predicted in forecasts.groupby("model", sort=False):
-        joined = window.assign(Date=pd.to_datetime(window["Date"])).merge(
-            predicted.rename(columns={"date": "Date"}), on=["Store", "Dept", "Date"], validate="1:1"
-        )
-        per_series = {}
-        for key, rows in joined.groupby(["Store", "Dept"]):
-            per_series[key] = _scores(rows, [scales[key]] * len(rows))
-        pooled = _scores(
-            joined, [scales[(s, d)] for s, d in zip(joined["Store"], joined["Dept"], strict=True)]
-        )
-        table = pd.DataFrame(per_series).T
-        results += [
-            {"model": model, "statistic": "pooled", **pooled},
-            {"model": model, "statistic": "series_mean", **table.mean().to_dict()},
-            {"model": model, "statistic": "series_median", **table.median().to_dict()},
-        ]
-    return pd.DataFrame(results)
-
-
-def _scores(rows: pd.DataFrame, scales: list[float | None]) -> dict[str, float]:
-    actual, forecast = rows["Weekly_Sales"].to_numpy(), rows["forecast"].to_numpy()
-    error = np.abs(forecast - actual)
-    weight = np.where(rows["IsHoliday"], HOLIDAY_FACTOR, 1.0)
-    with_scale = [i for i, scale in enumerate(scales) if scale]
-    nonzero = actual != 0
-    return {
-        "mae": error.mean(),
-        "rmse": np.sqrt(np.mean(error**2)),
-        "mase": error[with_scale].sum() / sum(scales[i] for i in with_scale) if with_scale else np.nan,
-        "wape": error.sum() / np.abs(actual).sum(),
-        "rmspe": np.sqrt(np.mean((error[nonzero] / actual[nonzero]) ** 2)),
-        "wmae": np.sum(weight * error) / weight.sum(),
-    }
+SCORING = Scoring(
+    keys=["Store", "Dept"],
+    date="Date",
+    value="Weekly_Sales",
+    flag="IsHoliday",
+    factor=HOLIDAY_FACTOR,
+    cutoff=CUTOFF,
+    horizon=HORIZON,
+)
 
 
 def test_cli_prints_stores_and_tracks_metrics_equal_to_an_independent_computation(
@@ -190,7 +149,7 @@ def test_cli_prints_stores_and_tracks_metrics_equal_to_an_independent_computatio
     assert np.allclose(repeated["forecast"], np.clip(year_before, 0, None))
 
     stored = pd.read_csv(out / "metrics.csv")
-    expected = expected_metrics(sales, forecasts)
+    expected = expected_metrics(sales, forecasts, SCORING)
     columns = ["mae", "rmse", "mase", "wape", "rmspe", "wmae"]
     assert stored[["model", "statistic"]].equals(expected[["model", "statistic"]])
     assert np.allclose(stored[columns].to_numpy(float), expected[columns].to_numpy(float), rtol=1e-9)

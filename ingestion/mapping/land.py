@@ -1,0 +1,289 @@
+"""`shelfcast ingest --dataset mapping.yml`: a retailer's own sales history landed in the lake like any
+source, in its own folder `<lake>/datasets/<name>/` with the usual zones:
+
+    raw/sales          every source row as received (`record`: its fields as text, JSON) with lineage
+    clean/sales        the rows typed into the sales contract (`ingestion/mapping/stage.py`)
+    quarantine/rows    the rows refused, with reason and detail
+    audit/batches      per business date (the sales date): rows in, clean, quarantined, reconciled
+    clean/dataset      one row: the mapping's grain, measure and semantics, what dbt and ml read it by
+
+The mapping is checked first (`check_mapping`): a missing column, a value that does not parse, ambiguous
+dates or duplicate keys stop the landing before anything is written. A landing is the whole dataset:
+each table is replaced in one Delta commit (raw, quarantine, clean, then the audit and the dataset row),
+so a rerun never duplicates and a re-export that dropped or corrected rows replaces what was there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pyspark.sql import functions as F
+
+from ingestion.batches import AUDIT_SCHEMA, AUDIT_TABLE, QUARANTINE_TABLE, Publication, with_batch_ids
+from ingestion.cleaning.common import LINEAGE
+from ingestion.lake import MONTH, PARTITION, Lake, Zone, normalise_root
+from ingestion.mapping.check import CheckSummary, check_mapping
+from ingestion.mapping.load import MappingFile
+from ingestion.mapping.stage import CONTRACT, StagedSales, stage_sales
+from ingestion.quality import Verdict, validate
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from shelfcast.config import Settings
+
+SALES_TABLE = "sales"
+DATASET_TABLE = "dataset"
+DATASET_SCHEMA = (
+    "name string, description string, grain string, period_days int, measure string, missing_days string, "
+    "negative_quantities string, week_anchor string, week_label string, mapping_file string, "
+    "mapping_sha256 string, source_files string, first_date date, last_date date, rows_in long, "
+    "series long, landed_at timestamp"
+)
+
+
+@dataclass
+class DatasetLanding:
+    name: str
+    lake: str  # the dataset's lake root
+    summary: CheckSummary
+    staged: StagedSales
+    publication: Publication
+    seconds: dict[str, float]
+
+
+def dataset_lake(settings: Settings, name: str) -> Lake:
+    return Lake(f"{normalise_root(settings.lake)}/datasets/{name}")
+
+
+def land_dataset(
+    spark_session: Callable[[], SparkSession],
+    settings: Settings,
+    loaded: MappingFile,
+    log: Callable[[str], None],
+) -> DatasetLanding:
+    """Check, stage and land the dataset; Spark (`spark_session()`) starts only once the check passed."""
+    mapping = loaded.mapping
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    summary = check_mapping(loaded)
+    seconds["check"] = time.perf_counter() - started
+    log(
+        f"  checked {loaded.path}: {summary.rows:,} rows, {summary.series:,} series, "
+        f"{summary.first_date} … {summary.last_date} ({seconds['check']:.1f} s)"
+    )
+    started = time.perf_counter()
+    staging = settings.data_dir.resolve() / "staging" / mapping.name / "sales.parquet"
+    staged = stage_sales(loaded, staging, summary.sales_date_format)
+    seconds["stage"] = time.perf_counter() - started
+    log(f"  read {staged.rows:,} rows of {staged.files} ({seconds['stage']:.1f} s)")
+
+    started = time.perf_counter()
+    spark = spark_session()
+    seconds["spark"] = time.perf_counter() - started
+    started = time.perf_counter()
+    lake = dataset_lake(settings, mapping.name)
+    ingested_at = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
+    publication = _publish(spark, settings, lake, loaded, staged, ingested_at, log)
+    dataset_row = _dataset_row(loaded, summary, staged, ingested_at)
+    lake_write(spark.createDataFrame([dataset_row], DATASET_SCHEMA), lake, Zone.clean, DATASET_TABLE, False)
+    seconds["land"] = time.perf_counter() - started
+    totals = publication.totals()
+    log(
+        f"  landed {mapping.name}: {totals['rows_in']:,} rows in, {totals['rows_clean']:,} clean, "
+        f"{totals['rows_quarantined']:,} quarantined, {totals['batches']:,} business dates "
+        f"({seconds['land']:.1f} s)"
+    )
+    return DatasetLanding(mapping.name, lake.root, summary, staged, publication, seconds)
+
+
+def lake_write(frame: DataFrame, lake: Lake, zone: Zone, table: str, by_month: bool = True) -> None:
+    """Replace the whole table with `frame` in one Delta commit."""
+    writer = frame
+    if by_month:
+        writer = frame.withColumn(MONTH, F.date_format(PARTITION, "yyyy-MM")).repartition(MONTH)
+    out = writer.write.format("delta").mode("overwrite").option("overwriteSchema", "false")
+    if by_month:
+        out = out.partitionBy(MONTH)
+    out.save(lake.path(zone, table))
+
+
+def _publish(
+    spark: SparkSession,
+    settings: Settings,
+    lake: Lake,
+    loaded: MappingFile,
+    staged: StagedSales,
+    ingested_at: dt.datetime,
+    log: Callable[[str], None],
+) -> Publication:
+    name = loaded.mapping.name
+    dataset = f"{name}.{SALES_TABLE}"
+    rows = spark.read.parquet(staged.path.as_uri()).withColumns(
+        {PARTITION: F.col("sold_on"), "row_hash": F.sha2(F.col("record"), 256)}
+    )
+    rows = (
+        with_batch_ids(rows, dataset)
+        .withColumns(
+            {"source": F.lit(f"files:{loaded.mapping.source.files}"), "ingested_at": F.lit(ingested_at)}
+        )
+        .persist()
+    )
+    try:
+        raw = rows.select("record", *LINEAGE, PARTITION)
+        clean = rows.where(F.col("reason").isNull()).select(*CONTRACT, *LINEAGE, PARTITION)
+        quarantine = rows.where(F.col("reason").isNotNull()).select(
+            F.lit(dataset).alias("dataset"), PARTITION, "reason", "reason_detail", "record", *LINEAGE
+        )
+        verdict = validate(clean, f"{name}_sales", settings.data_dir, _expectations(loaded))
+        for warning in verdict.warnings:
+            log(f"  warning: {dataset}: {warning}")
+        if verdict.rejected:
+            refused = F.col(PARTITION).isin(sorted(verdict.rejected))
+            reasons = spark.createDataFrame(
+                [(day, "; ".join(names)[:2000]) for day, names in verdict.rejected.items()],
+                f"{PARTITION} date, reason_detail string",
+            )
+            quarantine = quarantine.unionByName(
+                rows.where(F.col("reason").isNull() & refused)
+                .drop("reason_detail")
+                .join(F.broadcast(reasons), PARTITION)
+                .select(
+                    F.lit(dataset).alias("dataset"),
+                    PARTITION,
+                    F.lit("expectation_failed").alias("reason"),
+                    "reason_detail",
+                    "record",
+                    *LINEAGE,
+                )
+            )
+            clean = clean.where(~refused)
+            log(f"  rejected: {dataset}: {len(verdict.rejected):,} dates failed critical expectations")
+        lake_write(raw, lake, Zone.raw, SALES_TABLE)
+        lake_write(quarantine, lake, Zone.quarantine, QUARANTINE_TABLE)
+        lake_write(clean, lake, Zone.clean, SALES_TABLE)
+    finally:
+        rows.unpersist()
+    audit = _audit(spark, lake, dataset, f"files:{loaded.mapping.source.files}", verdict, ingested_at)
+    lake_write(spark.createDataFrame(audit, AUDIT_SCHEMA), lake, Zone.audit, AUDIT_TABLE)
+    return Publication(dataset, audit)
+
+
+def _audit(
+    spark: SparkSession,
+    lake: Lake,
+    dataset: str,
+    source: str,
+    verdict: Verdict,
+    ingested_at: dt.datetime,
+) -> list[dict[str, object]]:
+    """One row per business date, counted from the committed tables: they reconcile only if the lake does."""
+    raw = (
+        lake.read(spark, Zone.raw, SALES_TABLE)
+        .groupBy(PARTITION)
+        .agg(
+            F.count(F.lit(1)).alias("rows_in"),
+            F.first("batch_id").alias("batch_id"),
+            F.countDistinct("source_file").alias("inputs"),
+        )
+    )
+    clean = (
+        lake.read(spark, Zone.clean, SALES_TABLE)
+        .groupBy(PARTITION)
+        .agg(F.count(F.lit(1)).alias("rows_clean"))
+    )
+    quarantined = (
+        lake.read(spark, Zone.quarantine, QUARANTINE_TABLE)
+        .groupBy(PARTITION)
+        .agg(F.count(F.lit(1)).alias("rows_quarantined"))
+    )
+    # null-safe joins: rows without a readable date are one batch of their own
+    joined = (
+        raw.join(clean, raw[PARTITION].eqNullSafe(clean[PARTITION]), "left")
+        .drop(clean[PARTITION])
+        .join(quarantined, raw[PARTITION].eqNullSafe(quarantined[PARTITION]), "left")
+        .drop(quarantined[PARTITION])
+        .fillna(0, ["rows_clean", "rows_quarantined"])
+    )
+    rows = []
+    for row in joined.collect():
+        day = row[PARTITION]
+        rows.append(
+            {
+                "dataset": dataset,
+                "source": source,
+                "batch_id": row["batch_id"],
+                "inputs": int(row["inputs"]),
+                "rows_in": row["rows_in"],
+                "rows_clean": row["rows_clean"],
+                "rows_deduplicated": 0,  # the check refuses duplicate keys: nothing is deduplicated
+                "rows_quarantined": row["rows_quarantined"],
+                "reconciled": row["rows_in"] == row["rows_clean"] + row["rows_quarantined"],
+                "status": "rejected" if day in verdict.rejected else "published",
+                "expectations": verdict.audit_json(day),
+                "ingested_at": ingested_at,
+                PARTITION: day,
+            }
+        )
+    return sorted(rows, key=lambda r: (r[PARTITION] is not None, r[PARTITION] or dt.date.min))
+
+
+def _expectations(loaded: MappingFile) -> list[Any]:
+    """The Great Expectations suite of a mapped dataset's clean sales: the contract's columns, the keys
+    present and unique at the declared grain, sane amounts."""
+    import great_expectations.expectations as gxe
+
+    from ingestion.quality import WARNING
+
+    mapping = loaded.mapping
+    keys = {
+        "date": "sold_on",
+        "order_id": "order_id",
+        "order_line": "order_line",
+        "store": "store_code",
+        "product": "product_code",
+    }
+    grain = [keys.get(role, role) for role in mapping.grain_keys()]
+    if mapping.columns.series is not None:  # its keys are folded into store_code and product_code
+        grain = [column for column in grain if column in CONTRACT] + ["store_code", "product_code"]
+    expectations: list[Any] = [
+        gxe.ExpectTableColumnsToMatchSet(column_set=[*CONTRACT, *LINEAGE, PARTITION], exact_match=True),
+        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("sold_on", "store_code", "product_code")),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=[PARTITION, *dict.fromkeys(grain)]),
+    ]
+    for column in ("unit_price", "cost", "stock_on_hand"):
+        if getattr(mapping.columns, column) is not None:
+            expectations.append(
+                gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0, mostly=0.99, severity=WARNING)
+            )
+    return expectations
+
+
+def _dataset_row(
+    loaded: MappingFile, summary: CheckSummary, staged: StagedSales, landed_at: dt.datetime
+) -> dict[str, object]:
+    mapping = loaded.mapping
+    return {
+        "name": mapping.name,
+        "description": mapping.description,
+        "grain": mapping.grain,
+        "period_days": mapping.step_days,
+        "measure": staged.measure,
+        "missing_days": mapping.missing_days,
+        "negative_quantities": mapping.negative_quantities,
+        "week_anchor": mapping.week.anchor if mapping.week else None,
+        "week_label": mapping.week.label if mapping.week else None,
+        "mapping_file": str(loaded.path.resolve()),
+        "mapping_sha256": hashlib.sha256(loaded.path.read_bytes()).hexdigest(),
+        "source_files": staged.files,
+        "first_date": summary.first_date,
+        "last_date": summary.last_date,
+        "rows_in": staged.rows,
+        "series": summary.series,
+        "landed_at": landed_at,
+    }
