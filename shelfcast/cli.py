@@ -557,6 +557,7 @@ def _spark(settings: Settings) -> object:
 
 def _print_evaluation(evaluation: Evaluation) -> None:
     from rich import box
+    from rich.measure import Measurement
 
     from ml.metrics import STATISTICS
 
@@ -579,7 +580,7 @@ def _print_evaluation(evaluation: Evaluation) -> None:
     if metrics["wmae"].isna().all():  # no --weight-column: the WMAE would be the MAE
         columns.pop("wmae")
     for statistic in STATISTICS:
-        # no vertical rules: seven numbers and a model name fit the 80 columns of a log
+        # no vertical rules: seven numbers and a model name fit a log line
         table = Table(
             title=f"{evaluation.dataset}: {titles[statistic]}", title_justify="left", box=box.SIMPLE
         )
@@ -592,7 +593,14 @@ def _print_evaluation(evaluation: Evaluation) -> None:
             cells = [_metric_text(getattr(row, name)) for name in columns]
             extra = [f"{row.seconds:.1f}"] if statistic == "pooled" else []
             table.add_row(str(row.model), *cells, *extra)
-        console.print(table)
+        # at its natural width: squeezed into an 80-column log, Rich would cut the numbers short ("2869…")
+        natural = Measurement.get(console, console.options.update_width(1_000), table).maximum
+        width = console.width
+        console.width = max(width, natural)  # print() clamps its own width to the console's
+        try:
+            console.print(table)
+        finally:
+            console.width = width
     for note in evaluation.notes:
         console.print(f"- {escape(note)}", highlight=False, soft_wrap=True)
 
