@@ -100,3 +100,12 @@ def create_app(
         return JSONResponse(body.model_dump(mode="json"), status_code=code)
 
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app of one uvicorn worker process (`shelfcast serve --workers N`): each worker reads the
+    configuration itself (file and SHELFCAST_* environment, as the parent did) and opens its own read-only
+    warehouse connection."""
+    from shelfcast.config import load_settings
+
+    return create_app(load_settings())

@@ -67,6 +67,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "shelfcast-bench")
     parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--workers", type=int, default=1, help="`shelfcast serve --workers`")
     args = parser.parse_args()
     settings = forecasted_warehouse(args.scale, args.work, args.master)
     stores, products = codes(duckdb_path(settings))
@@ -82,13 +83,14 @@ def main() -> None:
     server_log = settings.data_dir / "api" / "latency-benchmark-serve.log"
     server_log.parent.mkdir(parents=True, exist_ok=True)
     server = subprocess.Popen(
-        [sys.executable, "-m", "shelfcast.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "shelfcast.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=server_log.open("w"),
         text=True,
     )
     print(f"server log: {server_log}", file=sys.stderr)
+    print(f"workers: {args.workers}", file=sys.stderr)
     print("rate\trequest\trequests\tfailures\tp50_ms\tp99_ms\tmax_ms")
     try:
         if wait_for_http(f"{base}/health", server).status_code != 200:

@@ -685,6 +685,10 @@ def ui(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, max=64, help="Worker processes (each with its own warehouse connection)"),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (KPIs, forecasts, inventory) from the active warehouse; OpenAPI page at /docs."""
     import uvicorn
@@ -692,14 +696,25 @@ def serve(
     from api.app import create_app
 
     settings = _settings()
-    application = create_app(settings)
+    application = create_app(settings)  # opened here too, so a missing warehouse is one line, not N
     ensure_port_free(host, port, "the API")
     console.print(
         f"shelfcast API on http://{host}:{port}/docs, reading the {settings.warehouse_target.value} "
-        "warehouse (Ctrl-C stops)",
+        f"warehouse with {workers} worker{'s' if workers > 1 else ''} (Ctrl-C stops)",
         highlight=False,
     )
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(application, host=host, port=port, log_level="warning")
+        return
+    # uvicorn starts workers from an import string; each builds its app from the same configuration
+    uvicorn.run(
+        "api.app:create_app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+    )
 
 
 @dashboards_app.command("up")

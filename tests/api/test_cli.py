@@ -30,14 +30,17 @@ def test_api_keys_are_created_once_listed_by_name_and_revoked(tmp_path: Path) ->
 
 
 @pytest.mark.spark  # the session's warehouse comes from a Spark landing
-def test_serve_answers_on_localhost_and_a_taken_port_is_one_line(forecasted, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_answers_on_localhost_and_a_taken_port_is_one_line(
+    forecasted, tmp_path: Path, workers: int
+) -> None:
     settings = forecasted[0]
     env = {"SHELFCAST_DATA_DIR": str(settings.data_dir)}
     key = run_cli("api-key", "create", f"serve-test-{os.getpid()}", env=env).stdout.strip().splitlines()[-1]
     port = free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SHELFCAST_")} | env
     server = subprocess.Popen(
-        [sys.executable, "-m", "shelfcast.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "shelfcast.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=full_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -50,7 +53,27 @@ def test_serve_answers_on_localhost_and_a_taken_port_is_one_line(forecasted, tmp
         kpis = httpx.get(f"{base}/kpis", params={"grain": "month"}, headers={"X-API-Key": key}, timeout=10)
         assert kpis.status_code == 200 and kpis.json()["total"] > 0
         assert "swagger" in httpx.get(f"{base}/docs", timeout=10).text.lower()
+        # every worker answers: the same key and data whichever process takes the request
+        assert all(
+            httpx.get(f"{base}/stores", headers={"X-API-Key": key}, timeout=10).status_code == 200
+            for _ in range(8)
+        )
+        assert len(_workers(server.pid)) == (workers if workers > 1 else 0)
         assert_one_line_error(run_cli("serve", "--port", str(port), env=env), f"127.0.0.1:{port}")
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _workers(pid: int) -> list[int]:
+    """Process ids of uvicorn's worker processes under `pid` (multiprocessing spawns them), from /proc."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            parent = next(line for line in status.read_text().splitlines() if line.startswith("PPid:"))
+            command = (status.parent / "cmdline").read_bytes()
+        except (OSError, StopIteration):
+            continue
+        if parent.split()[1] == str(pid) and b"spawn_main" in command:
+            found.append(int(status.parent.name))
+    return found
