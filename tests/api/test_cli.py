@@ -36,7 +36,11 @@ def test_serve_answers_on_localhost_and_a_taken_port_is_one_line(
 ) -> None:
     settings = forecasted[0]
     env = {"SHELFCAST_DATA_DIR": str(settings.data_dir)}
-    key = run_cli("api-key", "create", f"serve-test-{os.getpid()}", env=env).stdout.strip().splitlines()[-1]
+    key = (
+        run_cli("api-key", "create", f"serve-test-{os.getpid()}-{workers}", env=env)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     port = free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SHELFCAST_")} | env
     server = subprocess.Popen(
