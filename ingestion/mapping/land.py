@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pyspark.sql import functions as F
@@ -30,10 +32,11 @@ from ingestion.lake import MONTH, PARTITION, Lake, Zone, normalise_root
 from ingestion.mapping.check import CheckSummary, check_mapping
 from ingestion.mapping.load import MappingFile
 from ingestion.mapping.stage import CONTRACT, StagedSales, stage_sales
+from ingestion.mapping.stage_linked import StagedTable, stage_linked
 from ingestion.quality import Verdict, validate
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
     from shelfcast.config import Settings
 
@@ -43,7 +46,7 @@ DATASET_SCHEMA = (
     "name string, description string, grain string, period_days int, measure string, missing_days string, "
     "negative_quantities string, week_anchor string, week_label string, mapping_file string, "
     "mapping_sha256 string, source_files string, first_date date, last_date date, rows_in long, "
-    "series long, landed_at timestamp"
+    "series long, tables string, landed_at timestamp"
 )
 
 
@@ -78,10 +81,34 @@ def land_dataset(
         f"{summary.first_date} … {summary.last_date} ({seconds['check']:.1f} s)"
     )
     started = time.perf_counter()
-    staging = settings.data_dir.resolve() / "staging" / mapping.name / "sales.parquet"
-    staged = stage_sales(loaded, staging, summary.sales_date_format)
+    staging = settings.data_dir.resolve() / "staging" / mapping.name
+    staged = stage_sales(loaded, staging / "sales.parquet", summary.sales_date_format)
+    linked = stage_linked(loaded, staging)
     seconds["stage"] = time.perf_counter() - started
     log(f"  read {staged.rows:,} rows of {staged.files} ({seconds['stage']:.1f} s)")
+    for table in linked:
+        log(f"  read {table.rows:,} rows of {table.files} ({table.key})")
+    parts = [
+        Part(
+            SALES_TABLE,
+            staged.path,
+            list(CONTRACT),
+            "sold_on",
+            f"files:{mapping.source.files}",
+            _expectations(loaded),
+        ),
+        *(
+            Part(
+                table.table,
+                table.path,
+                list(table.columns),
+                "sold_on" if "sold_on" in table.columns else None,
+                f"files:{table.files}",
+                _linked_expectations(table),
+            )
+            for table in linked
+        ),
+    ]
 
     started = time.perf_counter()
     spark = spark_session()
@@ -89,8 +116,8 @@ def land_dataset(
     started = time.perf_counter()
     lake = dataset_lake(settings, mapping.name)
     ingested_at = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
-    publication = _publish(spark, settings, lake, loaded, staged, ingested_at, log)
-    dataset_row = _dataset_row(loaded, summary, staged, ingested_at)
+    publication = _publish(spark, settings, lake, mapping.name, parts, ingested_at, log)
+    dataset_row = _dataset_row(loaded, summary, staged, linked, ingested_at)
     lake_write(spark.createDataFrame([dataset_row], DATASET_SCHEMA), lake, Zone.clean, DATASET_TABLE, False)
     seconds["land"] = time.perf_counter() - started
     totals = publication.totals()
@@ -107,84 +134,118 @@ def lake_write(frame: DataFrame, lake: Lake, zone: Zone, table: str, by_month: b
     writer = frame
     if by_month:
         writer = frame.withColumn(MONTH, F.date_format(PARTITION, "yyyy-MM")).repartition(MONTH)
-    out = writer.write.format("delta").mode("overwrite").option("overwriteSchema", "false")
+    # a new mapping may carry other regressor or attribute columns: the table is what this landing says
+    out = writer.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
     if by_month:
         out = out.partitionBy(MONTH)
     out.save(lake.path(zone, table))
+
+
+@dataclass(frozen=True)
+class Part:
+    """One staged table of the dataset, to land as raw/<table> and clean/<table>."""
+
+    table: str
+    path: Path
+    columns: list[str]  # its clean columns, before the lineage
+    date: str | None  # the column that is its business date; None: undated (attributes)
+    source: str
+    expectations: list[Any]
 
 
 def _publish(
     spark: SparkSession,
     settings: Settings,
     lake: Lake,
-    loaded: MappingFile,
-    staged: StagedSales,
+    name: str,
+    parts: list[Part],
     ingested_at: dt.datetime,
     log: Callable[[str], None],
 ) -> Publication:
-    name = loaded.mapping.name
-    dataset = f"{name}.{SALES_TABLE}"
-    rows = spark.read.parquet(staged.path.as_uri()).withColumns(
-        {PARTITION: F.col("sold_on"), "row_hash": F.sha2(F.col("record"), 256)}
-    )
-    rows = (
-        with_batch_ids(rows, dataset)
-        .withColumns(
-            {"source": F.lit(f"files:{loaded.mapping.source.files}"), "ingested_at": F.lit(ingested_at)}
-        )
-        .persist()
-    )
+    """Every part's raw and clean table, the dataset's quarantine and audit, each replaced whole in one
+    Delta commit: raws, the quarantine, cleans, then the audit (the landing's completion marker)."""
+    quarantines: list[DataFrame] = []
+    cleans: list[tuple[Part, DataFrame, Verdict]] = []
+    cached: list[DataFrame] = []
     try:
-        raw = rows.select("record", *LINEAGE, PARTITION)
-        clean = rows.where(F.col("reason").isNull()).select(*CONTRACT, *LINEAGE, PARTITION)
-        quarantine = rows.where(F.col("reason").isNotNull()).select(
-            F.lit(dataset).alias("dataset"), PARTITION, "reason", "reason_detail", "record", *LINEAGE
-        )
-        verdict = validate(clean, f"{name}_sales", settings.data_dir, _expectations(loaded))
-        for warning in verdict.warnings:
-            log(f"  warning: {dataset}: {warning}")
-        if verdict.rejected:
-            refused = F.col(PARTITION).isin(sorted(verdict.rejected))
-            reasons = spark.createDataFrame(
-                [(day, "; ".join(names)[:2000]) for day, names in verdict.rejected.items()],
-                f"{PARTITION} date, reason_detail string",
+        for part in parts:
+            dataset = f"{name}.{part.table}"
+            business_date = F.col(part.date) if part.date else F.lit(None).cast("date")
+            rows = spark.read.parquet(part.path.as_uri()).withColumns(
+                {PARTITION: business_date, "row_hash": F.sha2(F.col("record"), 256)}
             )
-            quarantine = quarantine.unionByName(
-                rows.where(F.col("reason").isNull() & refused)
-                .drop("reason_detail")
-                .join(F.broadcast(reasons), PARTITION)
-                .select(
-                    F.lit(dataset).alias("dataset"),
-                    PARTITION,
-                    F.lit("expectation_failed").alias("reason"),
-                    "reason_detail",
-                    "record",
-                    *LINEAGE,
+            rows = (
+                with_batch_ids(rows, dataset)
+                .withColumns({"source": F.lit(part.source), "ingested_at": F.lit(ingested_at)})
+                .persist()
+            )
+            cached.append(rows)
+            clean = rows.where(F.col("reason").isNull()).select(*part.columns, *LINEAGE, PARTITION)
+            quarantine = rows.where(F.col("reason").isNotNull()).select(
+                F.lit(dataset).alias("dataset"), PARTITION, "reason", "reason_detail", "record", *LINEAGE
+            )
+            verdict = validate(clean, f"{name}_{part.table}", settings.data_dir, part.expectations)
+            for warning in verdict.warnings:
+                log(f"  warning: {dataset}: {warning}")
+            if verdict.rejected:
+                refused = _refused(F.col(PARTITION), verdict)
+                reasons = "; ".join(sorted({n for names in verdict.rejected.values() for n in names}))[:2000]
+                quarantine = quarantine.unionByName(
+                    rows.where(F.col("reason").isNull() & refused).select(
+                        F.lit(dataset).alias("dataset"),
+                        PARTITION,
+                        F.lit("expectation_failed").alias("reason"),
+                        F.lit(reasons).alias("reason_detail"),
+                        "record",
+                        *LINEAGE,
+                    )
                 )
-            )
-            clean = clean.where(~refused)
-            log(f"  rejected: {dataset}: {len(verdict.rejected):,} dates failed critical expectations")
-        lake_write(raw, lake, Zone.raw, SALES_TABLE)
-        lake_write(quarantine, lake, Zone.quarantine, QUARANTINE_TABLE)
-        lake_write(clean, lake, Zone.clean, SALES_TABLE)
+                clean = clean.where(~refused)
+                log(f"  rejected: {dataset}: {len(verdict.rejected):,} dates failed critical expectations")
+            lake_write(rows.select("record", *LINEAGE, PARTITION), lake, Zone.raw, part.table)
+            quarantines.append(quarantine)
+            cleans.append((part, clean, verdict))
+        lake_write(_union(quarantines), lake, Zone.quarantine, QUARANTINE_TABLE)
+        for part, clean, _ in cleans:
+            lake_write(clean, lake, Zone.clean, part.table)
     finally:
-        rows.unpersist()
-    audit = _audit(spark, lake, dataset, f"files:{loaded.mapping.source.files}", verdict, ingested_at)
+        for rows in cached:
+            rows.unpersist()
+    audit = [
+        row
+        for part, _, verdict in cleans
+        for row in _audit(spark, lake, f"{name}.{part.table}", part, verdict, ingested_at)
+    ]
     lake_write(spark.createDataFrame(audit, AUDIT_SCHEMA), lake, Zone.audit, AUDIT_TABLE)
-    return Publication(dataset, audit)
+    return Publication(name, audit)
+
+
+def _refused(business_date: Column, verdict: Verdict) -> Column:
+    days = sorted(day for day in verdict.rejected if day is not None)
+    test = business_date.isin(days) if days else F.lit(False)
+    if None in verdict.rejected or dt.date.min in verdict.rejected:
+        test = test | business_date.isNull()
+    return test
+
+
+def _union(frames: list[DataFrame]) -> DataFrame:
+    result = frames[0]
+    for frame in frames[1:]:
+        result = result.unionByName(frame)
+    return result
 
 
 def _audit(
     spark: SparkSession,
     lake: Lake,
     dataset: str,
-    source: str,
+    part: Part,
     verdict: Verdict,
     ingested_at: dt.datetime,
 ) -> list[dict[str, object]]:
     """One row per business date, counted from the committed tables: they reconcile only if the lake does."""
     raw = (
-        lake.read(spark, Zone.raw, SALES_TABLE)
+        lake.read(spark, Zone.raw, part.table)
         .groupBy(PARTITION)
         .agg(
             F.count(F.lit(1)).alias("rows_in"),
@@ -193,16 +254,15 @@ def _audit(
         )
     )
     clean = (
-        lake.read(spark, Zone.clean, SALES_TABLE)
-        .groupBy(PARTITION)
-        .agg(F.count(F.lit(1)).alias("rows_clean"))
+        lake.read(spark, Zone.clean, part.table).groupBy(PARTITION).agg(F.count(F.lit(1)).alias("rows_clean"))
     )
     quarantined = (
         lake.read(spark, Zone.quarantine, QUARANTINE_TABLE)
+        .where(F.col("dataset") == dataset)
         .groupBy(PARTITION)
         .agg(F.count(F.lit(1)).alias("rows_quarantined"))
     )
-    # null-safe joins: rows without a readable date are one batch of their own
+    # null-safe joins: rows without a readable date (or undated tables) are one batch of their own
     joined = (
         raw.join(clean, raw[PARTITION].eqNullSafe(clean[PARTITION]), "left")
         .drop(clean[PARTITION])
@@ -216,7 +276,7 @@ def _audit(
         rows.append(
             {
                 "dataset": dataset,
-                "source": source,
+                "source": part.source,
                 "batch_id": row["batch_id"],
                 "inputs": int(row["inputs"]),
                 "rows_in": row["rows_in"],
@@ -231,6 +291,20 @@ def _audit(
             }
         )
     return sorted(rows, key=lambda r: (r[PARTITION] is not None, r[PARTITION] or dt.date.min))
+
+
+def _linked_expectations(staged: StagedTable) -> list[Any]:
+    """A linked table's suite: its columns exactly, its keys present and unique (per date where dated)."""
+    import great_expectations.expectations as gxe
+
+    keys = staged.keys
+    return [
+        gxe.ExpectTableColumnsToMatchSet(column_set=[*staged.columns, *LINEAGE, PARTITION], exact_match=True),
+        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in keys),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=keys)
+        if len(keys) > 1
+        else gxe.ExpectColumnValuesToBeUnique(column=keys[0]),
+    ]
 
 
 def _expectations(loaded: MappingFile) -> list[Any]:
@@ -265,7 +339,11 @@ def _expectations(loaded: MappingFile) -> list[Any]:
 
 
 def _dataset_row(
-    loaded: MappingFile, summary: CheckSummary, staged: StagedSales, landed_at: dt.datetime
+    loaded: MappingFile,
+    summary: CheckSummary,
+    staged: StagedSales,
+    linked: list[StagedTable],
+    landed_at: dt.datetime,
 ) -> dict[str, object]:
     mapping = loaded.mapping
     return {
@@ -285,5 +363,9 @@ def _dataset_row(
         "last_date": summary.last_date,
         "rows_in": staged.rows,
         "series": summary.series,
+        # the linked tables landed: what each is, its keys and which source column each lake column holds
+        "tables": json.dumps(
+            {t.table: {"key": t.key, "files": t.files, "keys": t.keys, "columns": t.columns} for t in linked}
+        ),
         "landed_at": landed_at,
     }

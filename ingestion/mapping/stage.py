@@ -20,7 +20,16 @@ import pyarrow.parquet as pq
 from ingestion.mapping.check import sales_wanted
 from ingestion.mapping.linked import key_columns, linked_scan
 from ingestion.mapping.load import MappingFile
-from ingestion.mapping.read import FILE_COLUMN, create_view, ident, literal, open_table, sql_type, typed_cast
+from ingestion.mapping.read import (
+    FILE_COLUMN,
+    FileTable,
+    create_view,
+    ident,
+    literal,
+    open_table,
+    sql_type,
+    typed_cast,
+)
 from ingestion.mapping.scan import TableScan, Wanted
 
 TEXT_VIEW = "sales_text"
@@ -92,33 +101,47 @@ def stage_sales(loaded: MappingFile, target: Path, date_format: str | None) -> S
             for role, w in wanted.items()
         }
         columns = _contract_columns(con, loaded, wanted, typed, date_format)
-        record = (
-            "json_object("
-            + ", ".join(f"{literal(name)}, CAST(s.{ident(name)} AS VARCHAR)" for name in table.header)
-            + ")"
-        )
         measure = "quantity" if "quantity" in wanted else "revenue"
         reason, detail = _reason(loaded, wanted, typed, columns, measure)
-        selected = [
-            f"s.{FILE_COLUMN} AS source_file",
-            f"{record} AS record",
-            *(f"CAST({expression} AS {CONTRACT[name]}) AS {name}" for name, expression in columns.items()),
-            f"{reason} AS reason",
-            f"{detail} AS reason_detail",
-        ]
-        # A plain scan keeps the files' order (DuckDB preserves insertion order without ORDER BY), so the
-        # rows are numbered as they stream; a window function numbered them in whatever order its
-        # parallel partitions ran.
-        result = con.execute(f"SELECT {', '.join(selected)} FROM {TEXT_VIEW} s")
-        rows, quarantined = _write_numbered(
-            result.to_arrow_reader(100_000), target, 1 if mapping.read.header else 0
-        )
+        contract = [(name, expression, CONTRACT[name]) for name, expression in columns.items()]
+        rows, quarantined = write_staged(con, TEXT_VIEW, table, contract, reason, detail, target)
     finally:
         con.close()
     files = (
         str(table.files[0]) if len(table.files) == 1 else f"{mapping.source.files} ({len(table.files)} files)"
     )
     return StagedSales(target, int(rows), int(quarantined), files, measure)
+
+
+def write_staged(
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    table: FileTable,
+    columns: list[tuple[str, str, str]],
+    reason: str,
+    detail: str,
+    target: Path,
+) -> tuple[int, int]:
+    """Stage every row of the text view `view` (aliased `s`) to `target`: its file and position, its
+    record as received (JSON), `columns` (name, SQL, DuckDB type) and its quarantine reason and detail;
+    returns the rows written and how many have a reason."""
+    record = (
+        "json_object("
+        + ", ".join(f"{literal(name)}, CAST(s.{ident(name)} AS VARCHAR)" for name in table.header)
+        + ")"
+    )
+    selected = [
+        f"s.{FILE_COLUMN} AS source_file",
+        f"{record} AS record",
+        *(f"CAST({expression} AS {kind}) AS {name}" for name, expression, kind in columns),
+        f"{reason} AS reason",
+        f"{detail} AS reason_detail",
+    ]
+    # A plain scan keeps the files' order (DuckDB preserves insertion order without ORDER BY), so the rows
+    # are numbered as they stream; a window function numbered them in whatever order its parallel
+    # partitions ran.
+    result = con.execute(f"SELECT {', '.join(selected)} FROM {view} s")
+    return _write_numbered(result.to_arrow_reader(100_000), target, 1 if table.read.header else 0)
 
 
 def _write_numbered(batches: pa.RecordBatchReader, target: Path, header: int) -> tuple[int, int]:

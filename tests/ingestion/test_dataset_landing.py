@@ -162,6 +162,60 @@ def test_a_refused_mapping_lands_nothing_and_keeps_the_last_landing(
     assert not Path(dataset_lake(settings, "tiny_other").root).exists()
 
 
+FEATURES = """\
+day;store;Fuel Price;Holiday
+01.03.2024;001;3,10;no
+02.03.2024;001;3,20;yes
+03.03.2024;001;3,30;no
+01.03.2024;002;2,90;no
+;002;2,95;no
+"""
+STORES = "store;Type;Size\n001;A;1000\n002;B;800\n"
+LINKED = """\
+regressors:
+  columns: [Fuel Price, {column: Holiday, type: boolean, role: holiday}]
+  features: {files: features.csv, keys: {date: day, store: store}}
+attributes:
+  - {files: stores.csv, keys: {store: store}, columns: [Type, Size]}
+"""
+
+
+def test_regressors_and_attributes_land_beside_the_sales(
+    spark: SparkSession, tiny: Path, tmp_path: Path
+) -> None:
+    (tiny.parent / "features.csv").write_text(FEATURES, encoding="utf-8")
+    (tiny.parent / "stores.csv").write_text(STORES, encoding="utf-8")
+    tiny.write_text(MAPPING + LINKED, encoding="utf-8")
+    settings, landing = land(spark, tmp_path / "data", tiny)
+    lake = dataset_lake(settings, "tiny_lines")
+    regressors = {r["source_line"]: r for r in rows_of(spark, lake, Zone.clean, "regressors")}
+    assert set(regressors) == {2, 3, 4, 5}
+    # Delta-safe snake-case names; values typed as declared, the decimal comma read
+    assert (regressors[3]["store_code"], str(regressors[3]["sold_on"])) == ("001", "2024-03-02")
+    assert (regressors[3]["fuel_price"], regressors[3]["holiday"]) == (3.2, True)
+    (refused,) = [
+        r for r in rows_of(spark, lake, Zone.quarantine, "rows") if r["dataset"] == "tiny_lines.regressors"
+    ]
+    assert (refused["reason"], refused["reason_detail"], refused["source_line"]) == (
+        "missing_required",
+        "empty: day",
+        6,
+    )
+    attributes = {r["store_code"]: r for r in rows_of(spark, lake, Zone.clean, "attributes_0")}
+    assert attributes["002"]["type"] == "B" and attributes["002"]["size"] == "800"
+    audit = rows_of(spark, lake, Zone.audit, "batches")
+    per_table: dict[str, int] = {}
+    for row in audit:
+        per_table[str(row["dataset"])] = per_table.get(str(row["dataset"]), 0) + int(row["rows_in"])
+    assert per_table == {"tiny_lines.sales": 8, "tiny_lines.regressors": 5, "tiny_lines.attributes_0": 2}
+    assert all(row["reconciled"] for row in audit)
+    (dataset,) = rows_of(spark, lake, Zone.clean, DATASET_TABLE)
+    tables = json.loads(str(dataset["tables"]))
+    assert tables["regressors"]["columns"]["fuel_price"] == "Fuel Price"
+    assert tables["attributes_0"]["keys"] == ["store_code"]
+    assert landing.publication.totals()["rows_in"] == 15
+
+
 def _delta_version(spark: SparkSession, lake: Lake) -> int:
     from delta.tables import DeltaTable
 
@@ -195,10 +249,14 @@ def test_the_shipped_mappings_land_every_row_of_the_shared_data(
     clean = lake.read(spark, Zone.clean, SALES_TABLE)
     assert lake.read(spark, Zone.raw, SALES_TABLE).count() == rows
     assert clean.count() + lake.read(spark, Zone.quarantine, "rows").count() == rows
-    audit = lake.read(spark, Zone.audit, "batches")
+    audit = lake.read(spark, Zone.audit, "batches").where(F.col("dataset") == f"{example}.sales")
     assert audit.where(~F.col("reconciled")).count() == 0
     assert audit.agg(F.sum("rows_in")).first()[0] == rows
     assert landing.staged.rows == rows
+    if example == "walmart_recruiting":  # features.csv as history and as future values, stores.csv
+        assert lake.read(spark, Zone.clean, "regressors").count() == 8_190
+        assert lake.read(spark, Zone.clean, "future_regressors").count() == 8_190
+        assert lake.read(spark, Zone.clean, "attributes_0").count() == 45
 
 
 def test_cli_lands_prints_progress_and_refuses_mixed_options(tiny: Path, tmp_path: Path) -> None:
