@@ -134,8 +134,15 @@ def lake_write(frame: DataFrame, lake: Lake, zone: Zone, table: str, by_month: b
     writer = frame
     if by_month:
         writer = frame.withColumn(MONTH, F.date_format(PARTITION, "yyyy-MM")).repartition(MONTH)
-    # a new mapping may carry other regressor or attribute columns: the table is what this landing says
-    out = writer.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+    # A new mapping may carry other regressor or attribute columns: the table is what this landing says.
+    # Static overwrite whatever the session says: dbt-spark sets partitionOverwriteMode=dynamic in a shared
+    # session, and a dynamic overwrite kept the partitions a new export no longer has (CI caught it).
+    out = (
+        writer.write.format("delta")
+        .mode("overwrite")
+        .option("overwriteSchema", "true")
+        .option("partitionOverwriteMode", "static")
+    )
     if by_month:
         out = out.partitionBy(MONTH)
     out.save(lake.path(zone, table))

@@ -120,6 +120,16 @@ def test_every_row_is_clean_or_quarantined_and_the_audit_reconciles(
 def test_a_rerun_changes_nothing_and_a_new_export_replaces_the_old(
     spark: SparkSession, tiny: Path, tmp_path: Path
 ) -> None:
+    # as dbt-spark leaves a shared session: a landing must replace the whole table regardless
+    previous = spark.conf.get("spark.sql.sources.partitionOverwriteMode")
+    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+    try:
+        _rerun_and_replace(spark, tiny, tmp_path)
+    finally:
+        spark.conf.set("spark.sql.sources.partitionOverwriteMode", previous)
+
+
+def _rerun_and_replace(spark: SparkSession, tiny: Path, tmp_path: Path) -> None:
     settings, _ = land(spark, tmp_path / "data", tiny)
     lake = dataset_lake(settings, "tiny_lines")
     tables = [
