@@ -34,6 +34,7 @@ from ingestion.mapping.load import MappingFile
 from ingestion.mapping.stage import CONTRACT, StagedSales, stage_sales
 from ingestion.mapping.stage_linked import StagedTable, stage_linked
 from ingestion.quality import Verdict, validate
+from shelfcast.errors import ShelfcastError
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -72,6 +73,11 @@ def land_dataset(
 ) -> DatasetLanding:
     """Check, stage and land the dataset; Spark (`spark_session()`) starts only once the check passed."""
     mapping = loaded.mapping
+    if mapping.source.jdbc is not None:
+        raise ShelfcastError(
+            f"{loaded.at('source.jdbc')}: landing a dataset from a database table is not supported yet",
+            hint="export the table to CSV or Parquet and point source.files at it",
+        )
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     summary = check_mapping(loaded)

@@ -276,6 +276,12 @@ def test_jdbc_source_is_validated_but_not_read(tmp_path: Path) -> None:
     assert summary.notes == [
         "the JDBC table is not read by this check: Spark reads it when the dataset is landed"
     ]
+    # landing one is refused before any Spark session starts (the factory would fail the test)
+    from ingestion.mapping.land import land_dataset
+    from shelfcast.config import load_settings
+
+    with pytest.raises(ShelfcastError, match="from a database table is not supported yet"):
+        land_dataset(lambda: pytest.fail("Spark started"), load_settings(data_dir=tmp_path), loaded, print)
 
 
 # --- bad data -------------------------------------------------------------------------------------------
