@@ -4,6 +4,7 @@ future values, store or product attributes. Each keeps one row per key and says 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -148,6 +149,33 @@ def check_attributes(
     if lacking and lacking[0]:
         note += f"; {lacking[0]:,} keys of the sales rows have none"
     return LinkedResult(key, scan.files, stats["rows"], wanted, [note])
+
+
+def return_line_test(
+    con: duckdb.DuckDBPyConnection,
+    loaded: MappingFile,
+    sales_wanted: dict[str, Wanted],
+    sales_ref: Callable[[str], str],
+) -> str | None:
+    """SQL over the sales rows: the row is a return line, counted negative whatever its sign; None when the
+    mapping marks none (a returned sale, `returns.kind: returned_sale`, happened: it is demand).
+    `sales_ref(role)` is a role's typed value in the sales rows, read as `TableScan.ref` reads it."""
+    returns = loaded.mapping.returns
+    if returns is None or returns.kind != "return_line":
+        return None
+    values = ", ".join(map(literal, returns.values))
+    if returns.table is None:
+        return f"coalesce(trim({sales_ref('return_marker')}) IN ({values}), false)"
+    key = "returns.table"
+    wanted = key_columns(key, returns.table, sales_wanted)
+    wanted["marker"] = Wanted(returns.column, "text", "returns.column")
+    scan = linked_scan(loaded, "returns_table", key, returns.table, wanted)
+    scan.run(con, {})
+    # the sales side qualified: the returns table may have columns of the same names
+    on = " AND ".join(f"{sales_ref(role)} = {scan.ref(role, 'r')}" for role in returns.table.keys)
+    return (
+        f"EXISTS (SELECT 1 FROM returns_table r WHERE trim({scan.ref('marker', 'r')}) IN ({values}) AND {on})"
+    )
 
 
 def linked_scan(

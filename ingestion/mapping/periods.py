@@ -11,9 +11,9 @@ import duckdb
 import pandas as pd
 
 from ingestion.mapping.check import sales_wanted
-from ingestion.mapping.linked import key_columns, linked_scan, regressor_columns
+from ingestion.mapping.linked import key_columns, linked_scan, regressor_columns, return_line_test
 from ingestion.mapping.load import MappingFile
-from ingestion.mapping.read import ident, literal, open_table
+from ingestion.mapping.read import ident, open_table
 from ingestion.mapping.scan import TableScan, Wanted
 from ingestion.mapping.schema import REGRESSOR_ROLES, DatedTable, TableSource
 from shelfcast.errors import ShelfcastError
@@ -133,28 +133,10 @@ def read_period_sales(
 
 def _signed(con: duckdb.DuckDBPyConnection, loaded: MappingFile, sales: TableScan, measure: str) -> str:
     """The measure with return lines counted negative, whatever their sign in the file, in SQL over the
-    sales view aliased `s`. A returned sale (returns.kind: returned_sale) happened: it is demand and
-    counts as sold."""
-    returns = loaded.mapping.returns
+    sales view aliased `s`."""
     value = sales.ref(measure)
-    if returns is None or returns.kind != "return_line":
-        return value
-    values = ", ".join(map(literal, returns.values))
-    if returns.table is None:
-        marked = f"trim({sales.ref('return_marker')}) IN ({values})"
-    else:
-        key = "returns.table"
-        wanted = key_columns(key, returns.table, sales.wanted)
-        wanted["marker"] = Wanted(returns.column, "text", "returns.column")
-        scan = linked_scan(loaded, "returns_table", key, returns.table, wanted)
-        scan.run(con, {})
-        # the sales side qualified: the returns table may have columns of the same names
-        on = " AND ".join(f"{sales.ref(role, 's')} = {scan.ref(role, 'r')}" for role in returns.table.keys)
-        marked = (
-            f"EXISTS (SELECT 1 FROM returns_table r WHERE trim({scan.ref('marker', 'r')}) IN ({values}) "
-            f"AND {on})"
-        )
-    return f"CASE WHEN {marked} THEN -abs({value}) ELSE {value} END"
+    marked = return_line_test(con, loaded, sales.wanted, lambda role: sales.ref(role, "s"))
+    return value if marked is None else f"CASE WHEN {marked} THEN -abs({value}) ELSE {value} END"
 
 
 def read_regressor_values(

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingestion.mapping.check import sales_wanted
-from ingestion.mapping.linked import key_columns, linked_scan
+from ingestion.mapping.linked import return_line_test
 from ingestion.mapping.load import MappingFile
 from ingestion.mapping.read import (
     FILE_COLUMN,
@@ -30,7 +30,7 @@ from ingestion.mapping.read import (
     sql_type,
     typed_cast,
 )
-from ingestion.mapping.scan import TableScan, Wanted
+from ingestion.mapping.scan import Wanted
 
 TEXT_VIEW = "sales_text"
 # the contract: every column is there whatever the mapping maps (absent roles are null, never invented)
@@ -100,7 +100,7 @@ def stage_sales(loaded: MappingFile, target: Path, date_format: str | None) -> S
             )
             for role, w in wanted.items()
         }
-        columns = _contract_columns(con, loaded, wanted, typed, date_format)
+        columns = _contract_columns(con, loaded, wanted, typed)
         measure = "quantity" if "quantity" in wanted else "revenue"
         reason, detail = _reason(loaded, wanted, typed, columns, measure)
         contract = [(name, expression, CONTRACT[name]) for name, expression in columns.items()]
@@ -173,7 +173,6 @@ def _contract_columns(
     loaded: MappingFile,
     wanted: dict[str, Wanted],
     typed: dict[str, str],
-    date_format: str | None,
 ) -> dict[str, str]:
     """Every contract column's SQL over the text view aliased `s`."""
     mapping = loaded.mapping
@@ -192,50 +191,24 @@ def _contract_columns(
         role = _ROLE_OF.get(name, name)
         if role in typed:
             columns[name] = f"trim({typed[role]})" if CONTRACT[name] == "VARCHAR" else typed[role]
-    returned = _return_marker(con, loaded, wanted, typed, date_format)
-    columns["is_return"] = returned
+    returned = return_line_test(
+        con, loaded, wanted, lambda role: _as_scanned(typed[role], wanted[role], mapping.keys_as_text)
+    )
+    columns["is_return"] = returned or "false"
     for measure in ("quantity", "revenue"):
         if measure in typed:
             value = typed[measure]
             signed = (
-                value if returned == "false" else f"CASE WHEN {returned} THEN -abs({value}) ELSE {value} END"
+                value if returned is None else f"CASE WHEN {returned} THEN -abs({value}) ELSE {value} END"
             )
             columns[f"net_{measure}"] = signed
     return columns
 
 
-def _return_marker(
-    con: duckdb.DuckDBPyConnection,
-    loaded: MappingFile,
-    wanted: dict[str, Wanted],
-    typed: dict[str, str],
-    date_format: str | None,
-) -> str:
-    """SQL: the row is a return line (counted negative whatever its sign). A returned sale (returns.kind:
-    returned_sale) happened, so it is demand and not marked here."""
-    returns = loaded.mapping.returns
-    if returns is None or returns.kind != "return_line":
-        return "false"
-    values = ", ".join(map(literal, returns.values))
-    if returns.table is None:
-        return f"coalesce(trim({typed['return_marker']}) IN ({values}), false)"
-    key = "returns.table"
-    linked = key_columns(key, returns.table, wanted)
-    linked["marker"] = Wanted(returns.column, "text", "returns.column")
-    scan = linked_scan(loaded, "returns_table", key, returns.table, linked)
-    scan.run(con, {})
-    on = " AND ".join(
-        f"{_comparable(typed[role], scan, role)} = {scan.ref(role, 'r')}" for role in returns.table.keys
-    )
-    return (
-        f"EXISTS (SELECT 1 FROM returns_table r WHERE trim({scan.ref('marker', 'r')}) IN ({values}) AND {on})"
-    )
-
-
-def _comparable(expression: str, scan: TableScan, role: str) -> str:
-    """The sales side of a join key, as the linked scan reads the same role (trimmed text keys)."""
-    wanted = scan.wanted[role]
-    if wanted.kind == "key" and scan.loaded.mapping.keys_as_text:
+def _as_scanned(expression: str, wanted: Wanted, keys_as_text: bool) -> str:
+    """A typed sales value as `TableScan.ref` reads its role (trimmed text keys, dates as DATE), so it
+    compares with a linked table's keys."""
+    if wanted.kind == "key" and keys_as_text:
         return f"trim({expression})"
     if wanted.kind == "date":
         return f"CAST({expression} AS DATE)"
