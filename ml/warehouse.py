@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     from shelfcast.config import Settings
 
 SCHEMA = "ml"
-# demand_units: net units without the lines ingestion flagged as outliers, read as the panel's `units`
-FEATURE_COLUMNS = (*SERIES_KEYS, *ATTRIBUTES, "date_day", "demand_units as units", *KNOWN_AHEAD)
+# demand: net units without the lines ingestion flagged as outliers (a landed dataset's measure: units or
+# revenue), read as the panel's `units`
+FEATURE_COLUMNS = (*SERIES_KEYS, *ATTRIBUTES, "date_day", "demand as units", *KNOWN_AHEAD)
 
 
 def read_features(settings: Settings) -> pd.DataFrame:

@@ -349,24 +349,40 @@ def transform(
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Rebuild incremental models from scratch")
     ] = False,
+    dataset: Annotated[
+        Path | None,
+        typer.Option(
+            help="Build a dataset landed with `shelfcast ingest --dataset` (its mapping file) into schema "
+            "<name> instead of the shop",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Build the warehouse with dbt: staging, intermediate and mart models, snapshots and their tests.
 
     On the embedded DuckDB target the build runs in a copy of the warehouse file that replaces the
     published one only when every model and test passed, so dashboards never read a half-built warehouse.
     """
-    from shelfcast.dbt import build_warehouse
+    from shelfcast.dbt import build_dataset, build_warehouse
     from shelfcast.warehouse import duckdb_path
 
     settings = _settings()
     target = settings.warehouse_target.value
-    console.print(f"dbt build on {target}, reading the lake at {settings.lake}", highlight=False)
-    result = build_warehouse(settings, select, full_refresh)
-    where = (
-        str(duckdb_path(settings))
-        if settings.warehouse_target.value == "duckdb"
-        else f"the {settings.warehouse_target.value} target"
-    )
+    if dataset is not None:
+        from ingestion.mapping.landed import dbt_vars
+        from ingestion.mapping.load import load_mapping
+
+        variables = dbt_vars(settings, load_mapping(dataset, os.environ))
+        console.print(
+            f"dbt build of dataset {variables['dataset']} on {target}, reading {variables['lake_root']}",
+            highlight=False,
+        )
+        result = build_dataset(settings, variables, select)
+        where = f"schema {variables['dataset']} of {duckdb_path(settings)}"
+    else:
+        console.print(f"dbt build on {target}, reading the lake at {settings.lake}", highlight=False)
+        result = build_warehouse(settings, select, full_refresh)
+        where = str(duckdb_path(settings)) if target == "duckdb" else f"the {target} target"
     console.print(f"Built {result.nodes} nodes in {result.seconds:.1f} s into {where}", highlight=False)
 
 

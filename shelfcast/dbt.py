@@ -72,13 +72,22 @@ def dbt_artefacts(settings: Settings) -> Path:
     return settings.data_dir.resolve() / "dbt" / settings.warehouse_target.value
 
 
-def run_dbt(settings: Settings, args: list[str], duckdb_file: Path | None = None) -> DbtResult:
-    """Invoke dbt with the example profile and our settings; raise naming the nodes that failed."""
+def run_dbt(
+    settings: Settings,
+    args: list[str],
+    duckdb_file: Path | None = None,
+    dataset_vars: dict[str, object] | None = None,
+) -> DbtResult:
+    """Invoke dbt with the example profile and our settings (a landed dataset's variables with them: see
+    ingestion/mapping/landed.py); raise naming the nodes that failed."""
     import time
 
     from dbt.cli.main import dbtRunner
 
     started = time.perf_counter()
+    artefacts = dbt_artefacts(settings)
+    if dataset_vars:  # a dataset's manifest and docs are its own, never the shop's
+        artefacts = artefacts / "datasets" / str(dataset_vars["dataset"])
     with tempfile.TemporaryDirectory(prefix="shelfcast-dbt-") as profiles:
         shutil.copyfile(PROFILES_EXAMPLE, Path(profiles) / "profiles.yml")
         with patched_environment(dbt_environment(settings, duckdb_file)):
@@ -92,11 +101,11 @@ def run_dbt(settings: Settings, args: list[str], duckdb_file: Path | None = None
                     "--target",
                     settings.warehouse_target.value,
                     "--vars",
-                    json.dumps({"lake_root": lake_root(settings)}),
+                    json.dumps({"lake_root": lake_root(settings)} | (dataset_vars or {})),
                     "--target-path",
-                    str(dbt_artefacts(settings) / "target"),
+                    str(artefacts / "target"),
                     "--log-path",
-                    str(dbt_artefacts(settings) / "logs"),
+                    str(artefacts / "logs"),
                 ]
             )
     seconds = time.perf_counter() - started
@@ -168,6 +177,21 @@ def build_warehouse(settings: Settings, select: str | None = None, full_refresh:
     return run_in_duckdb_build(settings, ["source", "freshness"], args)
 
 
+def build_dataset(
+    settings: Settings, dataset_vars: dict[str, object], select: str | None = None
+) -> DbtResult:
+    """`dbt build` of a landed dataset into its own schema (DuckDB only so far), from scratch: a landing
+    replaces the whole dataset, so the incremental facts are rebuilt whole too. No freshness gate: a
+    dataset is a history the user brought, as old as it is."""
+    if settings.warehouse_target.value != "duckdb":
+        raise ShelfcastError(
+            f"building a landed dataset on the {settings.warehouse_target.value} target is not supported yet",
+            hint="build it on the embedded DuckDB warehouse: SHELFCAST_WAREHOUSE_TARGET=duckdb",
+        )
+    args = ["build", *(["--select", select] if select else []), "--full-refresh"]
+    return run_in_duckdb_build(settings, args, dataset_vars=dataset_vars)
+
+
 FORECAST_MODELS_SELECTOR = "source:ml+"
 
 
@@ -180,7 +204,9 @@ def build_forecast_models(settings: Settings) -> DbtResult:
     return run_dbt(settings, args)
 
 
-def run_in_duckdb_build(settings: Settings, *commands: list[str]) -> DbtResult:
+def run_in_duckdb_build(
+    settings: Settings, *commands: list[str], dataset_vars: dict[str, object] | None = None
+) -> DbtResult:
     """dbt commands, in order, in a copy of the DuckDB warehouse swapped in only when all of them passed;
     the last command's result."""
     from shelfcast.warehouse import duckdb_build, install_duckdb_extensions
@@ -188,7 +214,7 @@ def run_in_duckdb_build(settings: Settings, *commands: list[str]) -> DbtResult:
     install_duckdb_extensions()
     with duckdb_build(settings) as building:
         try:
-            results = [run_dbt(settings, command, building) for command in commands]
+            results = [run_dbt(settings, command, building, dataset_vars) for command in commands]
         finally:
             _close_dbt_duckdb()
     return results[-1]

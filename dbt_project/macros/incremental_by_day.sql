@@ -29,7 +29,7 @@
         select business_date
         from {{ ref('stg_ingestion__batches') }}
         where
-            dataset = 'pos_lines'
+            dataset = '{{ sales_batches_name() }}'
             and ingested_at > (select max({{ loaded_at_column }}) from {{ this }})
     )
 {% endmacro %}
@@ -39,7 +39,7 @@
         select {{ truncate_date('month', 'business_date') }}
         from {{ ref('stg_ingestion__batches') }}
         where
-            dataset = 'pos_lines'
+            dataset = '{{ sales_batches_name() }}'
             and ingested_at > (select max({{ loaded_at_column }}) from {{ this }})
     )
 {% endmacro %}

@@ -4,7 +4,7 @@
     the data it shows; on PostgreSQL, Redshift and Spark failing runs are recorded too. -#}
 
 {% macro test_results_relation() %}
-    {{ return(api.Relation.create(database=target.get('database'), schema=target.schema, identifier='dbt_test_results')) }}
+    {{ return(api.Relation.create(database=target.get('database'), schema=model_schema(), identifier='dbt_test_results')) }}
 {% endmacro %}
 
 {% macro test_results_columns() %}

@@ -59,6 +59,35 @@ def warehouse_hashes(path) -> dict[str, tuple]:
         con.close()
 
 
+def differing_rows(reference, other, hashes: dict[str, tuple], expected: dict[str, tuple]) -> str:
+    """For each table whose hash differs, a few rows (exact columns) that one warehouse has and the other
+    has not: what a failed comparison shows, so a difference seen once (in CI) says what it is."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{reference}' as reference (read_only)")
+        con.execute(f"attach '{other}' as other (read_only)")
+        report = []
+        for table in sorted(
+            key for key in hashes.keys() | expected.keys() if hashes.get(key) != expected.get(key)
+        ):
+            schema, name = table.split(".")
+            described = con.execute(
+                "select column_name from information_schema.columns where table_catalog = 'other' "
+                "and table_schema = ? and table_name = ? order by ordinal_position",
+                [schema, name],
+            ).fetchall()
+            columns = ", ".join(f'"{c}"' for (c,) in described if c not in VOLATILE)
+            for left, right in (("reference", "other"), ("other", "reference")):
+                rows = con.execute(
+                    f'select {columns} from {left}."{schema}"."{name}" except '
+                    f'select {columns} from {right}."{schema}"."{name}" limit 5'
+                ).fetchall()
+                report.append(f"{table}: only in {left}: {rows}")
+        return "\n".join(report)
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="session")
 def pipeline(spark, xs_dataset, rest_server, tmp_path_factory):
     settings = lake_settings(tmp_path_factory.mktemp("pipeline"), xs_dataset, rest_server.port).model_copy(

@@ -17,7 +17,7 @@ import pytest
 
 from orchestration.run import run_pipeline
 from shelfcast.warehouse import building_path, duckdb_path
-from tests.orchestration.conftest import FAST_MODELS, warehouse_hashes
+from tests.orchestration.conftest import FAST_MODELS, differing_rows, warehouse_hashes
 from tests.support import lake_settings
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -86,5 +86,6 @@ def test_a_run_killed_mid_step_reruns_to_the_uninterrupted_result(
     rerun = run_pipeline(settings)
     assert rerun.success, rerun.failed
     assert not building_path(settings).exists()
-    assert warehouse_hashes(duckdb_path(settings)) == expected
+    hashes = warehouse_hashes(duckdb_path(settings))
+    assert hashes == expected, differing_rows(duckdb_path(reference), duckdb_path(settings), hashes, expected)
     assert reference.data_dir != settings.data_dir

@@ -211,6 +211,7 @@ final as (
         date_day,
         units,
         demand_units,
+        cast(demand_units as {{ type_double() }}) as demand,
         revenue,
         iso_day_of_week,
         calendar_month,

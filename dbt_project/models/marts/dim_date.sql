@@ -12,7 +12,11 @@ day_numbers as (
 
 holidays as (
 
-    select * from {{ ref('stg_api__holidays') }}
+    {% if is_dataset() %}
+        {{ dataset_holidays() }}
+    {% else %}
+        select * from {{ ref('stg_api__holidays') }}
+    {% endif %}
 
 ),
 

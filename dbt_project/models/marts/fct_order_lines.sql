@@ -26,7 +26,11 @@ final as (
         {{ truncate_date('month', 'sold_on') }} as sold_month,
         -- Each line carries its share of its order, so summing it over any slice (store, region,
         -- category) counts orders exactly where an order is whole and apportions it where it is split.
-        cast(1.0 / count(*) over (partition by order_id) as {{ type_double() }}) as order_share
+        -- (none without an order: a landed dataset at a daily or weekly grain counts no orders)
+        case
+            when order_id is not null
+                then cast(1.0 / count(*) over (partition by order_id) as {{ type_double() }})
+        end as order_share
 
     from order_lines
 

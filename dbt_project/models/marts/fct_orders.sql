@@ -43,6 +43,8 @@ orders as (
         max(ingested_at) as ingested_at
 
     from order_lines
+    -- a landed dataset at a daily or weekly grain has no orders: none rather than one of every line
+    where order_id is not null
     group by order_id
 
 )

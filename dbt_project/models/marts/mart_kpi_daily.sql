@@ -93,7 +93,7 @@ filled as (
         on
             spine.date_day = daily.sold_on
             and spine.store_code = daily.store_code
-            and spine.category = daily.category
+            and {{ null_safe_equals('spine.category', 'daily.category') }}
 
 ),
 
