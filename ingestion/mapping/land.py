@@ -16,7 +16,6 @@ so a rerun never duplicates and a re-export that dropped or corrected rows repla
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -28,8 +27,9 @@ from pyspark.sql import functions as F
 
 from ingestion.batches import AUDIT_SCHEMA, AUDIT_TABLE, QUARANTINE_TABLE, Publication, with_batch_ids
 from ingestion.cleaning.common import LINEAGE
-from ingestion.lake import MONTH, PARTITION, Lake, Zone, normalise_root
+from ingestion.lake import MONTH, PARTITION, Lake, Zone
 from ingestion.mapping.check import CheckSummary, check_mapping
+from ingestion.mapping.landed import dataset_root, mapping_sha256
 from ingestion.mapping.load import MappingFile
 from ingestion.mapping.stage import CONTRACT, StagedSales, stage_sales
 from ingestion.mapping.stage_linked import StagedTable, stage_linked
@@ -62,7 +62,7 @@ class DatasetLanding:
 
 
 def dataset_lake(settings: Settings, name: str) -> Lake:
-    return Lake(f"{normalise_root(settings.lake)}/datasets/{name}")
+    return Lake(dataset_root(settings, name))
 
 
 def land_dataset(
@@ -370,7 +370,7 @@ def _dataset_row(
         "week_anchor": mapping.week.anchor if mapping.week else None,
         "week_label": mapping.week.label if mapping.week else None,
         "mapping_file": str(loaded.path.resolve()),
-        "mapping_sha256": hashlib.sha256(loaded.path.read_bytes()).hexdigest(),
+        "mapping_sha256": mapping_sha256(loaded),
         "source_files": staged.files,
         "first_date": summary.first_date,
         "last_date": summary.last_date,

@@ -37,7 +37,13 @@ RESERVED_NAMES = (
 
 
 def dataset_root(settings: Settings, name: str) -> str:
+    """The dataset's own lake folder, where `shelfcast ingest --dataset` lands it."""
     return f"{normalise_root(settings.lake)}/datasets/{name}"
+
+
+def mapping_sha256(loaded: MappingFile) -> str:
+    """The hash of the mapping file as written: the landing records it, later steps compare with it."""
+    return hashlib.sha256(loaded.path.read_bytes()).hexdigest()
 
 
 def landed_row(settings: Settings, name: str) -> dict[str, Any] | None:
@@ -76,8 +82,7 @@ def dbt_vars(settings: Settings, loaded: MappingFile) -> dict[str, Any]:
             f"dataset {name!r} is not in the lake ({dataset_root(settings, name)})",
             hint=f"land it first: shelfcast ingest --dataset {loaded.path}",
         )
-    sha = hashlib.sha256(loaded.path.read_bytes()).hexdigest()
-    if sha != row["mapping_sha256"]:
+    if mapping_sha256(loaded) != row["mapping_sha256"]:
         raise ShelfcastError(
             f"{loaded.path} changed since dataset {name!r} was landed from {row['mapping_file']} "
             f"at {row['landed_at']:%Y-%m-%d %H:%M}: the lake holds what the earlier version described",
