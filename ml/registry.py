@@ -38,9 +38,9 @@ class PublishedForecast(PythonModel):  # type: ignore[misc]
         return table.merge(wanted, on=keys, how="inner").reset_index(drop=True)
 
 
-def register_champion(run: ForecastRun, run_id: str) -> int:
-    """Log the published forecast as a model of the active run, register it and point the alias at it;
-    returns the new version."""
+def register_champion(run: ForecastRun, run_id: str, name: str = REGISTERED_MODEL) -> int:
+    """Log the published forecast as a model of the active run, register it as a version of `name` (a
+    landed dataset's has its own) and point the alias at it; returns the new version."""
     import mlflow
 
     with tempfile.TemporaryDirectory() as folder:
@@ -54,10 +54,10 @@ def register_champion(run: ForecastRun, run_id: str) -> int:
             # the environment is pinned by our own lock file; resolving it here would take minutes
             pip_requirements=["pandas", "pyarrow"],
         )
-    version = mlflow.register_model(info.model_uri, REGISTERED_MODEL)
+    version = mlflow.register_model(info.model_uri, name)
     client = mlflow.MlflowClient()
     for level, champion in run.champions.items():
-        client.set_model_version_tag(REGISTERED_MODEL, version.version, f"champion.{level}", champion)
-    client.set_model_version_tag(REGISTERED_MODEL, version.version, "run_id", run_id)
-    client.set_registered_model_alias(REGISTERED_MODEL, ALIAS, version.version)
+        client.set_model_version_tag(name, version.version, f"champion.{level}", champion)
+    client.set_model_version_tag(name, version.version, "run_id", run_id)
+    client.set_registered_model_alias(name, ALIAS, version.version)
     return int(version.version)

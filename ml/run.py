@@ -2,7 +2,10 @@
 intervals → MLflow run (champion registered) → tables in schema `ml`: `ml_sales_forecast` (store ×
 product), `ml_sales_forecast_rollup` (store, region, category, total), `ml_forecast_accuracy`,
 `ml_feature_importance` and `ml_forecast_components` → `dbt build` of the models on them (forecast,
-accuracy, inventory recommendation and stock alert marts)."""
+accuracy, inventory recommendation and stock alert marts).
+
+`shelfcast forecast --dataset` does the same for a landed dataset (`ml.target`): its features, its grain
+(the horizon counts its periods: weeks for weekly data), its own schema, experiment and registered model."""
 
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ import pandas as pd
 
 from ml.forecast import ForecastRun, default_models, forecast
 from ml.models.gradient_boosting import GlobalGradientBoosting
-from ml.panel import panel_from_frame
+from ml.panel import panel_from_frame, periods
+from ml.target import SHOP, ForecastTarget
 from ml.tracking import log_run, tracking_uri
 from ml.warehouse import read_features, write_tables
 from shelfcast.dbt import FORECAST_MODELS_SELECTOR, build_forecast_models
@@ -37,11 +41,19 @@ class ForecastOutcome:
 
 
 def run_forecast(
-    settings: Settings, log: Callable[[str], None], cutoffs: int = 3, build_marts: bool = True
+    settings: Settings,
+    log: Callable[[str], None],
+    cutoffs: int = 3,
+    build_marts: bool = True,
+    forecast_target: ForecastTarget = SHOP,
+    horizon: int | None = None,
 ) -> ForecastOutcome:
     """`shelfcast forecast`; `build_marts=False` leaves the dbt models on the forecast's tables to the
-    caller (the Dagster graph builds them as their own assets)."""
+    caller (the Dagster graph builds them as their own assets). `horizon` is in the data's periods; by
+    default `forecast_horizon` days in them (28 days: 4 weeks of weekly data)."""
     started = time.perf_counter()
+    horizon = horizon or periods(settings.forecast_horizon, forecast_target.period_days)
+    unit = forecast_target.period_name
     session = lambda: get_spark(settings, "shelfcast-forecast")  # noqa: E731 - started only for mllib
     models = default_models(
         settings.seed,
@@ -49,17 +61,19 @@ def run_forecast(
         spark=session,
         on_cluster=not settings.spark_master.startswith("local"),  # Prophet's fits go to the executors
     )
-    features = read_features(settings)
-    panel = panel_from_frame(features)
+    features = read_features(settings, forecast_target)
+    panel = panel_from_frame(features, forecast_target.period_days)
     del features
     log(
-        f"{len(panel.series):,} series (store × product) × {panel.days:,} days, "
-        f"{panel.start} .. {panel.date_of(panel.days - 1)}; forecasting {settings.forecast_horizon} days "
+        f"{len(panel.series):,} series (store × product) × {panel.days:,} {unit}s, "
+        f"{panel.start} .. {panel.date_of(panel.days - 1)}; forecasting {horizon} {unit}s "
         f"with {', '.join(models)}"
     )
-    run = forecast(panel, settings.forecast_horizon, models, cutoffs, log, settings.forecast_local_max_series)
+    run = forecast(panel, horizon, models, cutoffs, log, settings.forecast_local_max_series)
     params = {
-        "horizon": settings.forecast_horizon,
+        "horizon": horizon,
+        "period_days": panel.period_days,
+        "dataset": forecast_target.dataset or "shop",
         "cutoffs": ",".join(str(panel.date_of(c)) for c in run.backtest.cutoffs),
         "models": ",".join(models),
         "seed": settings.seed,
@@ -69,7 +83,9 @@ def run_forecast(
         "warehouse_target": settings.warehouse_target.value,
     }
     importances = _importances(models)
-    run_id, experiment_id = log_run(settings, run, params, importances)
+    run_id, experiment_id = log_run(
+        settings, run, params, importances, forecast_target.experiment, forecast_target.registered_model
+    )
     generated_at = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
     stamp = {"run_id": run_id, "generated_at": generated_at}
     accuracy = run.backtest.metrics.assign(
@@ -82,11 +98,12 @@ def run_forecast(
         "ml_feature_importance": importances.assign(**stamp),
         "ml_forecast_components": run.components.assign(**stamp),
     }
-    write_tables(settings, tables)
+    write_tables(settings, tables, forecast_target)
     rows = {name: len(frame) for name, frame in tables.items()}
-    log("  written: " + ", ".join(f"ml.{name} {count:,} rows" for name, count in rows.items()))
+    schema = forecast_target.ml_schema
+    log("  written: " + ", ".join(f"{schema}.{name} {count:,} rows" for name, count in rows.items()))
     if build_marts:
-        built = build_forecast_models(settings)
+        built = build_forecast_models(settings, forecast_target.dbt_vars)
         log(f"  dbt build --select {FORECAST_MODELS_SELECTOR}: {built.nodes} nodes in {built.seconds:.1f} s")
     return ForecastOutcome(run, run_id, experiment_id, len(panel.series), rows, time.perf_counter() - started)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ml.metrics import EVALUATION_METRICS
 from ml.plots import draw_all
-from ml.registry import register_champion
+from ml.registry import REGISTERED_MODEL, register_champion
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,10 +52,16 @@ def _experiment(settings: Settings, name: str) -> str:
 
 
 def log_run(
-    settings: Settings, run: ForecastRun, params: dict[str, object], importances: pd.DataFrame
+    settings: Settings,
+    run: ForecastRun,
+    params: dict[str, object],
+    importances: pd.DataFrame,
+    experiment: str = EXPERIMENT,
+    registered_model: str = REGISTERED_MODEL,
 ) -> tuple[str, str]:
-    """Record the run, its plots and the registered champion; returns (run id, experiment id)."""
-    experiment_id = _experiment(settings, EXPERIMENT)
+    """Record the run in `experiment`, its plots, and its champion as the newest version of
+    `registered_model`; returns (run id, experiment id)."""
+    experiment_id = _experiment(settings, experiment)
     import mlflow
 
     metrics = run.backtest.metrics
@@ -82,7 +88,7 @@ def log_run(
             plots.mkdir()
             draw_all(run, importances, plots)
             mlflow.log_artifacts(folder)
-        register_champion(run, active.info.run_id)
+        register_champion(run, active.info.run_id, registered_model)
         return active.info.run_id, experiment_id
 
 

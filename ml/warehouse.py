@@ -18,10 +18,13 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ml.panel import ATTRIBUTES, KNOWN_AHEAD, SERIES_KEYS
+from ml.target import SHOP, ForecastTarget
 from shelfcast.errors import ShelfcastError
 from shelfcast.warehouse import model_schema
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from shelfcast.config import Settings
 
 SCHEMA = "ml"
@@ -30,17 +33,23 @@ SCHEMA = "ml"
 FEATURE_COLUMNS = (*SERIES_KEYS, *ATTRIBUTES, "date_day", "demand as units", *KNOWN_AHEAD)
 
 
-def read_features(settings: Settings) -> pd.DataFrame:
+def read_features(settings: Settings, forecast_target: ForecastTarget = SHOP) -> pd.DataFrame:
     target = settings.warehouse_target.value
     columns = ", ".join(FEATURE_COLUMNS)
+    if forecast_target.dataset and target != "duckdb":
+        raise ShelfcastError(
+            f"forecasting a landed dataset on the {target} target is not supported yet",
+            hint="build and forecast it on the embedded DuckDB warehouse: SHELFCAST_WAREHOUSE_TARGET=duckdb",
+        )
     if target == "duckdb":
         from shelfcast.warehouse import connect_duckdb
 
+        schema = forecast_target.dataset or "main"
         with connect_duckdb(settings) as con:
-            _require_duckdb_table(con, "main", "int_sales__features")
+            _require_duckdb_table(con, schema, "int_sales__features", forecast_target)
             # Arrow, not pandas' own conversion: 13.5 M rows at scale s arrive in seconds
             return (
-                con.sql(f"select {columns} from main.int_sales__features")
+                con.sql(f"select {columns} from {schema}.int_sales__features")
                 .to_arrow_table()
                 .to_pandas(date_as_object=False, strings_to_categorical=True)
             )
@@ -70,12 +79,15 @@ def read_features(settings: Settings) -> pd.DataFrame:
     )
 
 
-def write_tables(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
-    """Replace each table of schema `ml` with its frame; columns named `*_date` are stored as dates."""
+def write_tables(
+    settings: Settings, tables: dict[str, pd.DataFrame], forecast_target: ForecastTarget = SHOP
+) -> None:
+    """Replace each table of the forecast's schema (`ml`, or a dataset's `<name>_ml`) with its frame;
+    columns named `*_date` are stored as dates."""
     tables = {name: _with_dates(frame) for name, frame in tables.items()}
     target = settings.warehouse_target.value
     if target == "duckdb":
-        _write_duckdb(settings, tables)
+        _write_duckdb(settings, tables, forecast_target.ml_schema)
     elif target == "postgres":
         _write_postgres(tables)
     elif target == "spark":
@@ -84,7 +96,7 @@ def write_tables(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
         raise ShelfcastError(f"forecast write-back to target {target} is not supported yet")
 
 
-def _write_duckdb(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
+def _write_duckdb(settings: Settings, tables: dict[str, pd.DataFrame], schema: str) -> None:
     import duckdb
 
     from shelfcast.warehouse import duckdb_build, published_warehouse
@@ -93,10 +105,12 @@ def _write_duckdb(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
     with duckdb_build(settings) as building:
         con = duckdb.connect(str(building))
         try:
-            con.execute(f"create schema if not exists {SCHEMA}")
+            con.execute(f"create schema if not exists {schema}")
             for name, frame in tables.items():
-                con.register("incoming", frame)
-                con.execute(f"create or replace table {SCHEMA}.{name} as select * from incoming")
+                # through Arrow with typed columns: an all-empty text column (a dataset's series without a
+                # product, a run without Prophet's components) stays text instead of DuckDB's NULL type
+                con.register("incoming", typed_arrow(frame))
+                con.execute(f"create or replace table {schema}.{name} as select * from incoming")
                 con.unregister("incoming")
             con.execute("checkpoint")
         finally:
@@ -138,19 +152,24 @@ def _write_spark(settings: Settings, tables: dict[str, pd.DataFrame]) -> None:
         )
 
 
-def _spark_schema(frame: pd.DataFrame) -> object:
-    """The frame's Arrow types as a Spark schema. An empty frame (a run without Prophet has no components)
-    still gets typed columns: text where nothing says otherwise, as Delta stores no void columns; times
-    are TIMESTAMP (without a zone, Spark would pick TIMESTAMP_NTZ, a Delta table feature older readers
-    lack)."""
+def typed_arrow(frame: pd.DataFrame) -> pa.Table:
+    """The frame as Arrow, a column with no value to type it by (all null, or an empty frame's) as text:
+    no warehouse stores a column of type NULL (DuckDB would, then refuse it in a union; Delta refuses it)."""
     import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    schema = pa.schema(
+        [field.with_type(pa.string()) if pa.types.is_null(field.type) else field for field in table.schema]
+    )
+    return table.cast(schema)
+
+
+def _spark_schema(frame: pd.DataFrame) -> object:
+    """The frame's Arrow types (`typed_arrow`) as a Spark schema; times are TIMESTAMP (without a zone,
+    Spark would pick TIMESTAMP_NTZ, a Delta table feature older readers lack)."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    schema = pa.Schema.from_pandas(frame, preserve_index=False)
-    typed = pa.schema(
-        [field.with_type(pa.string()) if pa.types.is_null(field.type) else field for field in schema]
-    )
-    return from_arrow_schema(typed, prefer_timestamp_ntz=False)
+    return from_arrow_schema(typed_arrow(frame).schema, prefer_timestamp_ntz=False)
 
 
 def _with_dates(frame: pd.DataFrame) -> pd.DataFrame:
@@ -170,13 +189,14 @@ def _pg_columns(frame: pd.DataFrame) -> str:
     return ", ".join(f'"{field.name}" {pg_type(field.type)}' for field in schema)
 
 
-def _require_duckdb_table(con: object, schema: str, table: str) -> None:
+def _require_duckdb_table(con: object, schema: str, table: str, forecast_target: ForecastTarget) -> None:
     found = con.execute(  # type: ignore[attr-defined]
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         [schema, table],
     ).fetchone()[0]
     if not found:
+        command = "shelfcast transform" + (" --dataset MAPPING.yml" if forecast_target.dataset else "")
         raise ShelfcastError(
             f"the warehouse has no {schema}.{table}, the features forecasting reads",
-            hint="run `shelfcast transform` first",
+            hint=f"run `{command}` first",
         )

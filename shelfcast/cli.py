@@ -389,7 +389,12 @@ def transform(
 @app.command()
 def forecast(
     horizon: Annotated[
-        int | None, typer.Option(help="Days ahead to forecast [default: forecast_horizon, 28]")
+        int | None,
+        typer.Option(
+            min=1,
+            help="Periods ahead to forecast: days, or weeks for a weekly dataset [default: forecast_horizon "
+            "days, 28; 4 weeks]",
+        ),
     ] = None,
     cutoffs: Annotated[int, typer.Option(min=1, max=12, help="Backtest origins, one horizon apart")] = 3,
     models: Annotated[
@@ -397,6 +402,14 @@ def forecast(
         typer.Option(
             help="Comma-separated models to compare [default: forecast_models: naive, seasonal_naive, "
             "moving_average_28, lightgbm, ets, theta, prophet; also mllib]"
+        ),
+    ] = None,
+    dataset: Annotated[
+        Path | None,
+        typer.Option(
+            help="Forecast a dataset built with `shelfcast transform --dataset` (its mapping file): its "
+            "forecast goes to schema <name>_ml, MLflow experiment shelfcast-forecast-<name>",
+            dir_okay=False,
         ),
     ] = None,
 ) -> None:
@@ -411,19 +424,34 @@ def forecast(
 
     from ml.backtest import NotEnoughHistoryError
     from ml.run import run_forecast, tracking_uri
+    from ml.target import SHOP
 
     chosen = [name.strip() for name in models.split(",") if name.strip()] if models else None
-    settings = _settings(forecast_horizon=horizon, forecast_models=chosen)
-    console.print(f"Forecasting from the {settings.warehouse_target.value} warehouse", highlight=False)
+    settings = _settings(forecast_models=chosen, **({} if dataset else {"forecast_horizon": horizon}))
+    target = SHOP
+    if dataset is not None:
+        from ingestion.mapping.landed import dbt_vars
+        from ingestion.mapping.load import load_mapping
+        from ml.target import ForecastTarget
+
+        target = ForecastTarget.of_dataset(dbt_vars(settings, load_mapping(dataset, os.environ)))
+    where = f"dataset {target.dataset} of the" if target.dataset else "the"
+    console.print(f"Forecasting from {where} {settings.warehouse_target.value} warehouse", highlight=False)
     try:
-        outcome = run_forecast(settings, lambda line: console.print(line, highlight=False), cutoffs)
+        outcome = run_forecast(
+            settings,
+            lambda line: console.print(line, highlight=False),
+            cutoffs,
+            forecast_target=target,
+            horizon=horizon if dataset else None,
+        )
     except NotEnoughHistoryError as error:
         hint = "forecast a shorter --horizon or use fewer --cutoffs"
         raise ShelfcastError(str(error), hint=hint) from error
     backtest = outcome.run.backtest
     metrics = backtest.metrics[backtest.metrics["horizon_bucket"] == "all"]
     series = metrics[metrics["level"] == "series"]
-    table = Table(title="Backtest, store × product × day (all cutoffs)")
+    table = Table(title=f"Backtest, store × product × {target.period_name} (all cutoffs)")
     for column in ("model", "RMSSE", "WAPE", "MASE", "MAE", "bias", "80 % cover", "95 % cover", "seconds"):
         table.add_column(column, justify="left" if column == "model" else "right")
     for row in series.sort_values("rmsse").itertuples(index=False):
@@ -459,7 +487,7 @@ def forecast(
     uri = tracking_uri(settings)
     console.print(
         f"Forecast {outcome.series:,} series in {outcome.seconds:.1f} s; MLflow run {outcome.run_id}, "
-        f"registered as models:/shelfcast-sales-forecast@champion\n"
+        f"registered as models:/{target.registered_model}@champion\n"
         f"  open it: mlflow ui --backend-store-uri {uri} --port 5000, then "
         f"http://127.0.0.1:5000/#/experiments/{outcome.experiment_id}/runs/{outcome.run_id}",
         highlight=False,

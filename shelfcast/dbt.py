@@ -195,13 +195,14 @@ def build_dataset(
 FORECAST_MODELS_SELECTOR = "source:ml+"
 
 
-def build_forecast_models(settings: Settings) -> DbtResult:
+def build_forecast_models(settings: Settings, dataset_vars: dict[str, object] | None = None) -> DbtResult:
     """`dbt build` of the models on the forecast's tables (source `ml` and everything downstream: the
-    forecast, accuracy, inventory and alert marts), after `shelfcast forecast` wrote a new run."""
+    forecast, accuracy, inventory and alert marts), after `shelfcast forecast` wrote a new run; with a
+    landed dataset's variables, its own (source `ml` reads schema `<name>_ml` then)."""
     args = ["build", "--select", FORECAST_MODELS_SELECTOR]
     if settings.warehouse_target.value == "duckdb":
-        return run_in_duckdb_build(settings, args)
-    return run_dbt(settings, args)
+        return run_in_duckdb_build(settings, args, dataset_vars=dataset_vars)
+    return run_dbt(settings, args, dataset_vars=dataset_vars)
 
 
 def run_in_duckdb_build(

@@ -179,17 +179,7 @@ lagged as (
 
     select
         *,
-        lag(units, 7) over (partition by store_code, product_code order by date_day) as units_lag_7,
-        lag(units, 14) over (partition by store_code, product_code order by date_day) as units_lag_14,
-        lag(units, 28) over (partition by store_code, product_code order by date_day) as units_lag_28,
-        lag(units, 364) over (partition by store_code, product_code order by date_day) as units_lag_364,
-        -- double everywhere (PostgreSQL's avg of integers is numeric)
-        cast(avg(units) over (
-            partition by store_code, product_code order by date_day rows between 7 preceding and 1 preceding
-        ) as {{ type_double() }}) as units_mean_7,
-        cast(avg(units) over (
-            partition by store_code, product_code order by date_day rows between 28 preceding and 1 preceding
-        ) as {{ type_double() }}) as units_mean_28,
+        {{ units_windows() }},
         cast(row_number() over (partition by store_code, product_code order by date_day) - 1 as integer)
             as days_since_first_sale
 

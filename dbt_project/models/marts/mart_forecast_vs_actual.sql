@@ -84,7 +84,7 @@ actuals as (
                 {{ attribute if attribute in spec.attributes else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as {{ attribute }},
             {%- endfor %}
             date_day,
-            cast(sum(demand_units) as {{ dbt.type_bigint() }}) as actual_units
+            cast(round(sum(demand)) as {{ dbt.type_bigint() }}) as actual_units
 
         from recent_demand
 

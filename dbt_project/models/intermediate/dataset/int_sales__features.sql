@@ -3,14 +3,10 @@
 {#- A landed dataset's version of int_sales__features (same name, columns and types; dbt_project.yml enables
     one or the other). One row per series and period of the data's grain (var dataset_period_days: every
     7th day from the series' first at a weekly grain). `demand` is the mapping's measure: net units, or net
-    revenue when the data has no units. Windows are in days turned into periods, as ml/panel.py does: the
-    364-day lag of weekly data is 52 weeks back. A dataset has no weather, price list or stock: null. -#}
+    revenue when the data has no units. Windows are in days turned into periods (macro units_windows). A
+    dataset has no weather, price list or stock: null. -#}
 
 {%- set period_days = var('dataset_period_days') | int -%}
-{%- set lag = {} -%}
-{%- for days in [7, 14, 28, 364] -%}
-    {%- do lag.update({days: [1, (days / period_days) | round | int] | max}) -%}
-{%- endfor %}
 
 with
 
@@ -119,9 +115,11 @@ joined as (
 
     select
         series_days.*,
-        stores.region_code,
+        -- a dataset without regions or categories is forecast and reported at its store and product there
+        -- instead (as `shelfcast evaluate` does): the levels stay the same five on every dataset
+        coalesce(stores.region_code, series_days.store_code) as region_code,
         stores.store_type,
-        products.category,
+        coalesce(products.category, series_days.product_code) as category,
         case when series_days.has_units then coalesce(daily_sales.net_units, 0) end as units,
         coalesce(daily_sales.revenue, 0) as revenue,
         coalesce(daily_sales.had_promotion, false) as is_promoted
@@ -146,19 +144,7 @@ lagged as (
 
     select
         *,
-        lag(units, {{ lag[7] }}) over (partition by store_code, product_code order by date_day) as units_lag_7,
-        lag(units, {{ lag[14] }}) over (partition by store_code, product_code order by date_day) as units_lag_14,
-        lag(units, {{ lag[28] }}) over (partition by store_code, product_code order by date_day) as units_lag_28,
-        lag(units, {{ lag[364] }}) over (partition by store_code, product_code order by date_day)
-            as units_lag_364,
-        cast(avg(units) over (
-            partition by store_code, product_code order by date_day
-            rows between {{ lag[7] }} preceding and 1 preceding
-        ) as {{ type_double() }}) as units_mean_7,
-        cast(avg(units) over (
-            partition by store_code, product_code order by date_day
-            rows between {{ lag[28] }} preceding and 1 preceding
-        ) as {{ type_double() }}) as units_mean_28
+        {{ units_windows(period_days) }}
 
     from joined
 
