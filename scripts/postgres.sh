@@ -49,4 +49,9 @@ fi
 if ! as_postgres psql -p "$PORT" -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$RS_USER'" | grep -q 1; then
   as_postgres psql -p "$PORT" -qc "SET password_encryption = 'md5'; CREATE ROLE $RS_USER LOGIN PASSWORD '$PASSWORD'"
 fi
+# It acts as the test database's owner (its sessions start as that role): dbt's on-run-start creates the
+# target schema and the test results table, which a role of its own may not do on a fresh server, and
+# what it creates must stay the owner's for the other tests to replace.
+as_postgres psql -p "$PORT" -qc "GRANT $USER_NAME TO $RS_USER" 2>/dev/null
+as_postgres psql -p "$PORT" -qc "ALTER ROLE $RS_USER SET role = '$USER_NAME'"
 echo "postgresql://$USER_NAME:$PASSWORD@127.0.0.1:$PORT/$DB" >&3
