@@ -125,6 +125,20 @@ def with_known_ahead(panel: Panel, periods: int, values: dict[str, np.ndarray]) 
     return replace(panel, known=known)
 
 
+def with_future_known(panel: Panel, horizon: int, values: dict[str, np.ndarray]) -> Panel:
+    """The panel with its known-ahead covariates reaching `horizon` periods past its last, for the final
+    forecast: a covariate named in `values` takes them (one per future period, the same for every series:
+    the calendar's holidays), the others read 0 there (no promotion planned). The backtest never reads
+    these: its horizons end within the history, where the covariates are what happened."""
+    known = {}
+    for name, history in panel.known.items():
+        future = np.zeros((history.shape[0], horizon))
+        if name in values:
+            future[:] = values[name]
+        known[name] = np.concatenate([history[:, : panel.days], future], axis=1)
+    return replace(panel, known=known)
+
+
 # Levels forecasts are chosen and reported at: the series themselves, then sums per store, region,
 # category and in total (a planner's store view, a regional manager's, a buyer's, the board's).
 LEVELS = ("series", "store_code", "region_code", "category", "total")

@@ -15,14 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from ml.forecast import ForecastRun, default_models, forecast
 from ml.models.gradient_boosting import GlobalGradientBoosting
-from ml.panel import panel_from_frame, periods
+from ml.panel import panel_from_frame, periods, with_future_known
 from ml.target import SHOP, ForecastTarget
 from ml.tracking import log_run, tracking_uri
-from ml.warehouse import read_features, write_tables
+from ml.warehouse import read_features, read_holidays, write_tables
 from shelfcast.dbt import FORECAST_MODELS_SELECTOR, build_forecast_models
 from shelfcast.spark import get_spark
 
@@ -64,6 +65,12 @@ def run_forecast(
     features = read_features(settings, forecast_target)
     panel = panel_from_frame(features, forecast_target.period_days)
     del features
+    # the forecast's own periods see their holidays, as every backtest horizon saw its own
+    ahead = [panel.date_of(panel.days + step) for step in range(horizon)]
+    holidays = read_holidays(settings, ahead[0], ahead[-1], forecast_target)
+    panel = with_future_known(
+        panel, horizon, {"is_holiday": np.array([day in holidays for day in ahead], float)}
+    )
     log(
         f"{len(panel.series):,} series (store × product) × {panel.days:,} {unit}s, "
         f"{panel.start} .. {panel.date_of(panel.days - 1)}; forecasting {horizon} {unit}s "
@@ -74,6 +81,7 @@ def run_forecast(
         "horizon": horizon,
         "period_days": panel.period_days,
         "dataset": forecast_target.dataset or "shop",
+        "holidays_ahead": ",".join(str(day) for day in sorted(holidays)) or "none",
         "cutoffs": ",".join(str(panel.date_of(c)) for c in run.backtest.cutoffs),
         "models": ",".join(models),
         "seed": settings.seed,

@@ -12,6 +12,7 @@ the frames go to the executors like any other DataFrame.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import TYPE_CHECKING
 
@@ -77,6 +78,36 @@ def read_features(settings: Settings, forecast_target: ForecastTarget = SHOP) ->
         f"forecasting reads the warehouse of target {target}, which it does not support yet",
         hint="use the duckdb (default), postgres or spark target",
     )
+
+
+def read_holidays(
+    settings: Settings, first: dt.date, last: dt.date, forecast_target: ForecastTarget = SHOP
+) -> set[dt.date]:
+    """The holidays `dim_date` has from `first` to `last`: the calendar the features' `is_holiday` comes
+    from (the shop's holiday source, or a dataset's holiday regressor with its future values), read for
+    the days the forecast is of."""
+    sql = (
+        "select date_day from {schema}.dim_date where is_holiday and date_day between '{first}' and '{last}'"
+    )
+    target = settings.warehouse_target.value
+    if target == "duckdb":
+        from shelfcast.warehouse import connect_duckdb
+
+        with connect_duckdb(settings) as con:
+            schema = forecast_target.dataset or "main"
+            rows = con.execute(sql.format(schema=schema, first=first, last=last)).fetchall()
+    elif target == "postgres":
+        from shelfcast.warehouse import connect_postgres
+
+        with connect_postgres() as con, con.cursor() as cursor:
+            cursor.execute(sql.format(schema=model_schema(settings), first=first, last=last))
+            rows = cursor.fetchall()
+    else:
+        from shelfcast.spark import warehouse_spark
+
+        spark = warehouse_spark(settings, "shelfcast-forecast")
+        rows = spark.sql(sql.format(schema=model_schema(settings), first=first, last=last)).collect()
+    return {pd.Timestamp(row[0]).date() for row in rows}
 
 
 def write_tables(

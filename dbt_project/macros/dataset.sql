@@ -24,21 +24,27 @@
 {% endmacro %}
 
 {#- A dataset's holidays: the dates its regressor with role `holiday` marks (true or non-zero on any row),
-    named after the regressor; none when the mapping has no such regressor. -#}
+    named after the regressor, over its history and its future values (the forecast's own periods); none
+    when the mapping has no such regressor. -#}
 {% macro dataset_holidays() %}
     {%- set column = var('dataset_holiday_column') -%}
-    {%- if column and dataset_has('regressors') -%}
+    {%- set tables = [] -%}
+    {%- for table in ['regressors', 'future_regressors'] if column and dataset_has(table) -%}
+        {%- do tables.append(ref('stg_dataset__' ~ table)) -%}
+    {%- endfor -%}
+    {%- for table in tables %}
     select distinct
         sold_on as holiday_date,
         '{{ column }}' as holiday_name
 
-    from {{ ref('stg_dataset__regressors') }}
+    from {{ table }}
     where coalesce(cast({{ column }} as {{ type_double() }}), 0) <> 0
+    {{ 'union' if not loop.last }}
     {%- else -%}
     select
         cast(null as date) as holiday_date,
         cast(null as {{ dbt.type_string() }}) as holiday_name
 
     where 1 = 0
-    {%- endif -%}
+    {%- endfor -%}
 {% endmacro %}

@@ -40,6 +40,7 @@ missing_days: zero
 regressors:
   columns: [{{column: Holiday, type: boolean, role: holiday}}]
   features: {{files: features.csv, keys: {{date: day, store: store}}}}
+  future: {{files: future.csv, keys: {{date: day, store: store}}}}
 """
 FIRST_WEEK = dt.date(2023, 1, 6)  # a Friday
 WEEKS = 70
@@ -49,7 +50,8 @@ HORIZON = 4  # weeks: the 28-day default in the data's periods
 
 
 def holiday(week: dt.date) -> bool:
-    return (week.month, week.day // 7) in {(11, 3), (12, 3)}
+    # the second week of May is one in the history (2023-05-12) and one forecast (2024-05-10)
+    return (week.month, week.day // 7) in {(5, 1), (11, 3), (12, 3)}
 
 
 def write_dataset(folder: Path) -> pd.DataFrame:
@@ -76,7 +78,10 @@ def write_dataset(folder: Path) -> pd.DataFrame:
             for store in STORES
         ]
     )
-    features.to_csv(folder / "features.csv", sep=";", index=False)
+    # the history's regressors, and their known values for the forecast's weeks in a file of their own
+    history = pd.to_datetime(features["day"]) < pd.Timestamp(FIRST_WEEK + dt.timedelta(weeks=WEEKS))
+    features[history].to_csv(folder / "features.csv", sep=";", index=False)
+    features[~history].to_csv(folder / "future.csv", sep=";", index=False)
     (folder / "mapping.yml").write_text(MAPPING, encoding="utf-8")
     return frame
 
@@ -151,6 +156,9 @@ def test_a_landed_weekly_dataset_is_forecast_into_its_own_schema_and_marts(
     runs = client.search_runs([experiment.experiment_id])
     assert len(runs) == 1 and runs[0].data.params["period_days"] == "7"
     assert runs[0].data.params["horizon"] == str(HORIZON)
+    # the forecast's weeks read their holiday from the future file (through dim_date), as the backtest's
+    # weeks read theirs from the history
+    assert runs[0].data.params["holidays_ahead"] == "2024-05-10"
     version = client.get_model_version_by_alias(f"shelfcast-sales-forecast-{NAME}", ALIAS)
     assert version.tags["run_id"] == runs[0].info.run_id
     assert client.get_experiment_by_name("shelfcast-forecast") is None

@@ -124,3 +124,25 @@ def test_the_panel_does_not_depend_on_the_order_rows_arrive_in() -> None:
     assert np.array_equal(one.units, other.units, equal_nan=True)
     assert np.array_equal(one.units, [[np.nan, 2.0], [0.0, np.nan], [3.0, 4.0]], equal_nan=True)
     assert one.known["is_promoted"][1, 0] == 1.0
+
+
+def test_the_final_forecast_sees_the_holidays_of_its_own_days(panel) -> None:
+    """Holidays that triple demand in the history and one on the fifth day ahead: the final fit, given the
+    calendar's future (`with_future_known`, as `shelfcast forecast` reads it from dim_date), forecasts that
+    day well above the same model told of no holiday there."""
+    from ml.panel import with_future_known
+
+    holiday = (np.arange(panel.days) % 13 == 0).astype(float)
+    lifted = np.where(holiday > 0, panel.units * 3, panel.units)
+    known = panel.known | {"is_holiday": np.broadcast_to(holiday, panel.units.shape).copy()}
+    history = type(panel)(panel.series, panel.start, lifted, known)
+    ahead = np.zeros(HORIZON)
+    ahead[4] = 1.0
+    told = with_future_known(history, HORIZON, {"is_holiday": ahead})
+    assert told.known["is_holiday"].shape == (len(panel.series), panel.days + HORIZON)
+    assert told.known["is_promoted"][:, panel.days :].sum() == 0  # no promotion planned ahead
+    model = GlobalGradientBoosting(seed=42)
+    with_holiday = model(history_at(told, panel.days, HORIZON))
+    without = model(history_at(history, panel.days, HORIZON))
+    assert with_holiday[:, 4].sum() > 1.8 * without[:, 4].sum()
+    assert np.allclose(with_holiday[:, 10:], without[:, 10:], rtol=0.2, atol=0.5)

@@ -115,10 +115,10 @@ joined as (
 
     select
         series_days.*,
+        stores.store_type,
         -- a dataset without regions or categories is forecast and reported at its store and product there
         -- instead (as `shelfcast evaluate` does): the levels stay the same five on every dataset
         coalesce(stores.region_code, series_days.store_code) as region_code,
-        stores.store_type,
         coalesce(products.category, series_days.product_code) as category,
         case when series_days.has_units then coalesce(daily_sales.net_units, 0) end as units,
         coalesce(daily_sales.revenue, 0) as revenue,
