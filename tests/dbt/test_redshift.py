@@ -5,6 +5,7 @@ table's current rows, with a manifest COPY can read and the load statements the 
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -31,19 +32,31 @@ ROLE = "arn:aws:iam::123456789012:role/lake-copy"
 
 @pytest.fixture(scope="module")
 def redshift_env(pg_url: str) -> Iterator[dict[str, str]]:  # noqa: F811 - the fixture
-    """The redshift profile's variables, pointing at the relay in front of the local PostgreSQL."""
+    """The redshift profile's variables, pointing at the relay in front of the local PostgreSQL, on a
+    database of its own: a fresh warehouse whatever the other tests left in theirs (dbt-redshift's
+    catalog queries call Redshift-only functions once a source's schema exists, e.g. `ml` after a
+    forecast on PostgreSQL)."""
+    import psycopg
+
     url = urlparse(pg_url)
+    database = f"shelfcast_redshift_{secrets.token_hex(4)}"
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute(f"create database {database}")
     relay = RedshiftWireRelay(url.hostname or "127.0.0.1", url.port or 5432)
-    yield {
-        "REDSHIFT_HOST": "127.0.0.1",
-        "REDSHIFT_PORT": str(relay.port),
-        # scripts/postgres.sh creates this md5-authenticated role for dbt-redshift's driver
-        "REDSHIFT_USER": "shelfcast_redshift",
-        "DBT_ENV_SECRET_REDSHIFT_PASSWORD": url.password or "",
-        "REDSHIFT_DATABASE": url.path.lstrip("/"),
-        "REDSHIFT_SSLMODE": "disable",
-    }
-    relay.close()
+    try:
+        yield {
+            "REDSHIFT_HOST": "127.0.0.1",
+            "REDSHIFT_PORT": str(relay.port),
+            # scripts/postgres.sh creates this md5-authenticated role for dbt-redshift's driver
+            "REDSHIFT_USER": "shelfcast_redshift",
+            "DBT_ENV_SECRET_REDSHIFT_PASSWORD": url.password or "",
+            "REDSHIFT_DATABASE": database,
+            "REDSHIFT_SSLMODE": "disable",
+        }
+    finally:
+        relay.close()
+        with psycopg.connect(pg_url, autocommit=True) as con:
+            con.execute(f"drop database if exists {database} with (force)")
 
 
 def local(url: str) -> Path:
