@@ -20,12 +20,13 @@ export UV_LINK_MODE := hardlink
 # would otherwise recompile ~700 modules, ~2 s per `shelfcast` start.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help demo demo-stop test lint format lock system system-tests postgres clean
+.PHONY: help demo demo-stop test test-all lint format lock system system-tests postgres clean
 
 help:
 	@echo "make demo   set up, then run the pipeline end to end on the embedded default (scale s) and start its UIs"
 	@echo "make demo-stop   stop the UIs make demo started"
-	@echo "make test   set up, then run lint and the whole test suite (what CI runs)"
+	@echo "make test   set up, then run lint and the test suite CI runs (all but the extended tests)"
+	@echo "make test-all   the same with the extended tests (about two hours on 2 cores)"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml, and Superset's lock"
 
 # The pipeline runs as one Dagster asset graph (`shelfcast run`: ingest, dbt, forecast, the marts on it, the
@@ -38,9 +39,14 @@ demo: $(STAMP) system
 demo-stop:
 	scripts/demo-servers.sh --stop
 
+# CI's suite: every test but the `extended` ones (see README); `make test-all` runs those too.
+TEST_MARKERS ?= not extended
 test: $(STAMP) system-tests lint
 	@url="$$(scripts/postgres.sh)"; \
-	  SHELFCAST_TEST_PG_URL="$$url" $(BIN)/python -m pytest $(PYTEST_ARGS)
+	  SHELFCAST_TEST_PG_URL="$$url" $(BIN)/python -m pytest -m "$(TEST_MARKERS)" $(PYTEST_ARGS)
+
+test-all: TEST_MARKERS = extended or not extended
+test-all: test
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -18,7 +18,7 @@ from shelfcast.warehouse import duckdb_path
 from tests.dbt.conftest import query
 from tests.support import lake_settings, start_rest_server
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.extended]
 
 
 @pytest.fixture(scope="module")

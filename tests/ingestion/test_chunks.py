@@ -48,6 +48,7 @@ def cached_frames(spark) -> int:
 
 
 @pytest.mark.spark
+@pytest.mark.extended
 def test_landing_in_many_chunks_equals_landing_in_one(
     spark, landed, xs_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

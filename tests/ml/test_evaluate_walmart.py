@@ -33,6 +33,7 @@ SCORING = Scoring(
 METRICS = ["mae", "rmse", "mase", "wape", "rmspe", "wmae"]
 
 pytestmark = [
+    pytest.mark.extended,
     pytest.mark.slow,
     pytest.mark.skipif(
         not TRAIN.is_file(), reason=f"Walmart Recruiting is not in {SHARED_DATA} (set RETAIL_DATA)"

@@ -1,13 +1,26 @@
-"""One uninterrupted pipeline run through Dagster at scale xs (and a second one over it), which the
-pipeline and kill tests compare against."""
+"""One pipeline run through Dagster at scale xs, then over it two runs of `shelfcast run` killed with SIGKILL
+(mid-dbt, then mid-forecast) and one left alone, which must end where the first run did."""
 
 from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.run import run_pipeline
-from shelfcast.warehouse import duckdb_path
+from orchestration.run import PipelineRun, run_pipeline
+from shelfcast.config import Settings
+from shelfcast.warehouse import building_path, duckdb_path
 from tests.support import lake_settings
 
 FAST_MODELS = ["naive", "seasonal_naive", "moving_average_28", "lightgbm"]
@@ -88,12 +101,94 @@ def differing_rows(reference, other, hashes: dict[str, tuple], expected: dict[st
         con.close()
 
 
+def run_until(marker: str, ready: Callable[[], bool], env_extra: dict[str, str]) -> None:
+    """Start `shelfcast run` in its own process group; SIGKILL the group once `marker` was logged and
+    `ready()` holds."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHELFCAST_")} | env_extra
+    job = subprocess.Popen(
+        [sys.executable, "-m", "shelfcast.cli", "run"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    seen = threading.Event()
+    lines: list[str] = []
+
+    def watch() -> None:
+        assert job.stderr is not None
+        for line in job.stderr:
+            lines.append(line)
+            if marker in line:
+                seen.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    deadline = time.monotonic() + 900
+    while not (seen.is_set() and ready()):
+        assert job.poll() is None, "the run ended before it was killed:\n" + "".join(lines[-30:])
+        assert time.monotonic() < deadline, f"{marker!r} was never reached"
+        time.sleep(0.1)
+    os.killpg(job.pid, signal.SIGKILL)
+    job.wait()
+
+
+def well_inside(step_started: Callable[[], bool]) -> Callable[[], bool]:
+    """True two seconds after `step_started()` first held: inside the step, not at its first line."""
+    started: dict[str, float] = {}
+
+    def ready() -> bool:
+        if not step_started():
+            return False
+        started.setdefault("at", time.monotonic())
+        return time.monotonic() - started["at"] > 2
+
+    return ready
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    first: PipelineRun
+    first_hashes: dict[str, tuple]
+    first_warehouse: Path  # a copy, to show the rows a failed comparison differs in
+
+
+@dataclass
+class RerunAfterKills:
+    building_left_by_the_dbt_kill: bool
+    rerun: PipelineRun
+
+
 @pytest.fixture(scope="session")
-def pipeline(spark, xs_dataset, rest_server, tmp_path_factory):
+def pipeline(spark, xs_dataset, rest_server, tmp_path_factory) -> Pipeline:
     settings = lake_settings(tmp_path_factory.mktemp("pipeline"), xs_dataset, rest_server.port).model_copy(
         update={"forecast_models": FAST_MODELS, "forecast_horizon": 14}
     )
     first = run_pipeline(settings)
-    hashes = warehouse_hashes(duckdb_path(settings))
-    second = run_pipeline(settings)
-    return settings, first, second, hashes
+    first_warehouse = tmp_path_factory.mktemp("first-run") / "shelfcast.duckdb"
+    if first.success:
+        shutil.copyfile(duckdb_path(settings), first_warehouse)
+    hashes = warehouse_hashes(duckdb_path(settings)) if first.success else {}
+    return Pipeline(settings, first, hashes, first_warehouse)
+
+
+@pytest.fixture(scope="session")
+def rerun_after_kills(pipeline: Pipeline, xs_dataset, rest_server) -> RerunAfterKills:
+    """Over the first run's data dir, as nightly runs would: one run dies while dbt builds its private copy,
+    the next while the forecast fits its series (over tables that run's earlier steps rewrote); then one is
+    left to finish."""
+    assert pipeline.first.success, pipeline.first.failed
+    settings = pipeline.settings
+    env = {
+        "SHELFCAST_DATA_DIR": str(settings.data_dir),
+        "SHELFCAST_SOURCES_DIR": str(xs_dataset),
+        "SHELFCAST_SOURCES_PORT": str(rest_server.port),
+        "SHELFCAST_SPARK_MASTER": "local[2]",
+        "SHELFCAST_FORECAST_MODELS": json.dumps(FAST_MODELS),
+        "SHELFCAST_FORECAST_HORIZON": "14",
+    }
+    run_until('step "warehouse_models"', well_inside(lambda: building_path(settings).exists()), env)
+    left_building = building_path(settings).exists()
+    run_until("series (store × product)", well_inside(lambda: True), env)
+    return RerunAfterKills(left_building, run_pipeline(settings))

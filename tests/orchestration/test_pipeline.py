@@ -1,5 +1,6 @@
-"""The whole pipeline at scale xs through Dagster (`shelfcast run`'s code path): every asset materialised,
-the marts filled, and a second run changes no table's content."""
+"""The whole pipeline at scale xs through Dagster (`shelfcast run`'s code path): every asset materialised and
+the marts filled; and after two runs killed with SIGKILL (mid-dbt, mid-forecast), the next run leaves every
+table as the uninterrupted run made it: a rerun neither duplicates nor loses anything, killed or not."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ import duckdb
 import pytest
 
 from orchestration.definitions import build_definitions
-from shelfcast.warehouse import duckdb_path
-from tests.orchestration.conftest import MARTS, warehouse_hashes
+from shelfcast.warehouse import building_path, duckdb_path
+from tests.orchestration.conftest import MARTS, Pipeline, RerunAfterKills, differing_rows, warehouse_hashes
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 
-def test_every_asset_is_materialised_and_the_marts_are_filled(pipeline) -> None:
-    settings, first, _, _ = pipeline
+def test_every_asset_is_materialised_and_the_marts_are_filled(pipeline: Pipeline) -> None:
+    settings, first = pipeline.settings, pipeline.first
     assert first.success, first.failed
     expected = {key.to_user_string() for asset in build_definitions(settings).assets for key in asset.keys}
     assert expected - set(first.materialized) == set()
@@ -26,10 +27,14 @@ def test_every_asset_is_materialised_and_the_marts_are_filled(pipeline) -> None:
     con.close()
 
 
-def test_a_second_run_changes_no_tables_content(pipeline) -> None:
-    settings, _, second, before = pipeline
-    assert second.success, second.failed
-    after = warehouse_hashes(duckdb_path(settings))
+@pytest.mark.extended
+def test_a_rerun_after_killed_runs_changes_no_tables_content(
+    pipeline: Pipeline, rerun_after_kills: RerunAfterKills
+) -> None:
+    assert rerun_after_kills.building_left_by_the_dbt_kill, "the first kill did not land inside the dbt step"
+    assert rerun_after_kills.rerun.success, rerun_after_kills.rerun.failed
+    warehouse = duckdb_path(pipeline.settings)
+    assert not building_path(pipeline.settings).exists()
+    after, before = warehouse_hashes(warehouse), pipeline.first_hashes
     assert after.keys() == before.keys()
-    changed = {table: (before[table], after[table]) for table in before if before[table] != after[table]}
-    assert changed == {}
+    assert after == before, differing_rows(pipeline.first_warehouse, warehouse, after, before)

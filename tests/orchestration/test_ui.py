@@ -55,7 +55,7 @@ def loaded_location(base: str, log: Path, timeout: float = 240) -> dict[str, Any
 @pytest.mark.spark
 @pytest.mark.slow
 def test_ui_serves_the_graph_schedule_sensor_and_the_runs_shelfcast_run_recorded(pipeline, tmp_path) -> None:
-    settings, first, second, _ = pipeline
+    settings, first = pipeline.settings, pipeline.first
     port, log = free_port(), tmp_path / "ui.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHELFCAST_")} | {
         "SHELFCAST_DATA_DIR": str(settings.data_dir),
@@ -82,7 +82,7 @@ def test_ui_serves_the_graph_schedule_sensor_and_the_runs_shelfcast_run_recorded
         # the ingestion assets produce dbt's sources, the dbt models and the forecast join them in one graph
         assert {"pos/pos_lines", "stg_pos__lines", "fct_daily_sales", "ml/ml_sales_forecast"} <= keys
         runs = {r["runId"]: r["status"] for r in graphql(base, RUNS)["runsOrError"]["results"]}
-        assert runs.get(first.run_id) == "SUCCESS" and runs.get(second.run_id) == "SUCCESS", runs
+        assert runs.get(first.run_id) == "SUCCESS", runs
         assert (settings.data_dir / "dagster" / "dagster.yaml").read_text().count("enabled: false") == 1
     finally:
         # as `make demo-stop` stops it; dagster dev then stops its webserver, daemon and code server

@@ -177,6 +177,7 @@ def test_sigkill_during_regeneration_keeps_the_previous_output(tmp_path: Path) -
 
 
 @pytest.mark.slow
+@pytest.mark.extended
 def test_generate_scale_s_meets_the_demo_shape(tmp_path: Path) -> None:
     result = run_cli("generate", "--scale", "s", "--out", str(tmp_path / "s"), timeout=900)
     assert result.returncode == 0, result.stderr
