@@ -150,12 +150,12 @@ def well_inside(step_started: Callable[[], bool]) -> Callable[[], bool]:
 class Pipeline:
     settings: Settings
     first: PipelineRun
-    first_hashes: dict[str, tuple]
-    first_warehouse: Path  # a copy, to show the rows a failed comparison differs in
 
 
 @dataclass
 class RerunAfterKills:
+    first_hashes: dict[str, tuple]
+    first_warehouse: Path  # a copy, to show the rows a failed comparison differs in
     building_left_by_the_dbt_kill: bool
     rerun: PipelineRun
 
@@ -165,21 +165,19 @@ def pipeline(spark, xs_dataset, rest_server, tmp_path_factory) -> Pipeline:
     settings = lake_settings(tmp_path_factory.mktemp("pipeline"), xs_dataset, rest_server.port).model_copy(
         update={"forecast_models": FAST_MODELS, "forecast_horizon": 14}
     )
-    first = run_pipeline(settings)
-    first_warehouse = tmp_path_factory.mktemp("first-run") / "shelfcast.duckdb"
-    if first.success:
-        shutil.copyfile(duckdb_path(settings), first_warehouse)
-    hashes = warehouse_hashes(duckdb_path(settings)) if first.success else {}
-    return Pipeline(settings, first, hashes, first_warehouse)
+    return Pipeline(settings, run_pipeline(settings))
 
 
 @pytest.fixture(scope="session")
-def rerun_after_kills(pipeline: Pipeline, xs_dataset, rest_server) -> RerunAfterKills:
+def rerun_after_kills(pipeline: Pipeline, xs_dataset, rest_server, tmp_path_factory) -> RerunAfterKills:
     """Over the first run's data dir, as nightly runs would: one run dies while dbt builds its private copy,
     the next while the forecast fits its series (over tables that run's earlier steps rewrote); then one is
     left to finish."""
     assert pipeline.first.success, pipeline.first.failed
     settings = pipeline.settings
+    first_hashes = warehouse_hashes(duckdb_path(settings))
+    first_warehouse = tmp_path_factory.mktemp("first-run") / "shelfcast.duckdb"
+    shutil.copyfile(duckdb_path(settings), first_warehouse)
     env = {
         "SHELFCAST_DATA_DIR": str(settings.data_dir),
         "SHELFCAST_SOURCES_DIR": str(xs_dataset),
@@ -191,4 +189,4 @@ def rerun_after_kills(pipeline: Pipeline, xs_dataset, rest_server) -> RerunAfter
     run_until('step "warehouse_models"', well_inside(lambda: building_path(settings).exists()), env)
     left_building = building_path(settings).exists()
     run_until("series (store × product)", well_inside(lambda: True), env)
-    return RerunAfterKills(left_building, run_pipeline(settings))
+    return RerunAfterKills(first_hashes, first_warehouse, left_building, run_pipeline(settings))

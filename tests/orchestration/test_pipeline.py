@@ -35,6 +35,6 @@ def test_a_rerun_after_killed_runs_changes_no_tables_content(
     assert rerun_after_kills.rerun.success, rerun_after_kills.rerun.failed
     warehouse = duckdb_path(pipeline.settings)
     assert not building_path(pipeline.settings).exists()
-    after, before = warehouse_hashes(warehouse), pipeline.first_hashes
+    after, before = warehouse_hashes(warehouse), rerun_after_kills.first_hashes
     assert after.keys() == before.keys()
-    assert after == before, differing_rows(pipeline.first_warehouse, warehouse, after, before)
+    assert after == before, differing_rows(rerun_after_kills.first_warehouse, warehouse, after, before)
