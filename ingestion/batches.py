@@ -134,50 +134,13 @@ def publish(
         lake.replace_partitions(raw, Zone.raw, dataset, dates)
         lake.replace_partitions(quarantine, Zone.quarantine, QUARANTINE_TABLE, dates, {"dataset": dataset})
         lake.replace_partitions(clean, Zone.clean, dataset, published)
-        # while the cleaning's cached sort is still there to read from
-        deduplicated = {r[PARTITION]: int(r["rows_deduplicated"]) for r in cleaned.duplicates.collect()}
+        # while the caches the commits read are still there to count from
+        counts = count_batches(raw, clean, quarantine, cleaned.duplicates)
     finally:
         cached_clean.unpersist()  # before the caches it was built on (see Cleaned.release)
         cleaned.release()
 
-    # Counted from what was committed, so the audit can only reconcile if the lake does.
-    date_filter = F.col(PARTITION).isin(dates)
-    rows_in = _counts(lake.read(spark, Zone.raw, dataset).where(date_filter), "rows_in", with_batch=True)
-    rows_clean = _counts(
-        lake.read(spark, Zone.clean, dataset).where(F.col(PARTITION).isin(published)), "rows_clean"
-    )
-    quarantined = _counts(
-        lake.read(spark, Zone.quarantine, QUARANTINE_TABLE).where(
-            date_filter & (F.col("dataset") == dataset)
-        ),
-        "rows_quarantined",
-    )
-    audit = (
-        rows_in.join(rows_clean, PARTITION, "left")
-        .join(quarantined, PARTITION, "left")
-        .fillna(0, ["rows_clean", "rows_quarantined"])
-    )
-    rows = []
-    for row in audit.collect():
-        day = row[PARTITION]
-        counts = (row["rows_clean"], deduplicated.get(day, 0), row["rows_quarantined"])
-        rows.append(
-            {
-                "dataset": dataset,
-                "source": source,
-                "batch_id": row["batch_id"],
-                "inputs": int(row["inputs"]),
-                "rows_in": row["rows_in"],
-                "rows_clean": counts[0],
-                "rows_deduplicated": counts[1],
-                "rows_quarantined": counts[2],
-                "reconciled": row["rows_in"] == sum(counts),
-                "status": "rejected" if day in verdict.rejected else "published",
-                "expectations": verdict.audit_json(day),
-                "ingested_at": ingested_at,
-                PARTITION: day,
-            }
-        )
+    rows = audit_rows(counts, dataset, source, verdict, ingested_at)
     lake.replace_partitions(
         spark.createDataFrame(rows, AUDIT_SCHEMA), Zone.audit, AUDIT_TABLE, dates, {"dataset": dataset}
     )
@@ -202,8 +165,87 @@ def _refused_by_expectations(rows: DataFrame, dataset: str, verdict: Verdict) ->
     )
 
 
-def _counts(frame: DataFrame, name: str, with_batch: bool = False) -> DataFrame:
-    aggregates = [F.count(F.lit(1)).alias(name)]
-    if with_batch:
-        aggregates += [F.first("batch_id").alias("batch_id"), F.countDistinct("source_file").alias("inputs")]
-    return frame.groupBy(PARTITION).agg(*aggregates)
+@dataclass(frozen=True)
+class BatchCounts:
+    """What one batch (dataset, business date) landed, zone by zone."""
+
+    batch_id: str
+    inputs: int
+    rows_in: int
+    rows_clean: int = 0
+    rows_deduplicated: int = 0
+    rows_quarantined: int = 0
+
+    @property
+    def reconciled(self) -> bool:
+        return self.rows_in == self.rows_clean + self.rows_deduplicated + self.rows_quarantined
+
+    def audit_row(
+        self, dataset: str, source: str, day: dt.date | None, verdict: Verdict, ingested_at: dt.datetime
+    ) -> dict[str, object]:
+        return {
+            "dataset": dataset,
+            "source": source,
+            "batch_id": self.batch_id,
+            "inputs": self.inputs,
+            "rows_in": self.rows_in,
+            "rows_clean": self.rows_clean,
+            "rows_deduplicated": self.rows_deduplicated,
+            "rows_quarantined": self.rows_quarantined,
+            "reconciled": self.reconciled,
+            "status": "rejected" if day in verdict.rejected else "published",
+            "expectations": verdict.audit_json(day),
+            "ingested_at": ingested_at,
+            PARTITION: day,
+        }
+
+
+def audit_rows(
+    counts: dict[dt.date | None, BatchCounts],
+    dataset: str,
+    source: str,
+    verdict: Verdict,
+    ingested_at: dt.datetime,
+) -> list[dict[str, object]]:
+    """The audit rows of a landing, by date (the undated batch first)."""
+    return [
+        counts[day].audit_row(dataset, source, day, verdict, ingested_at)
+        for day in sorted(counts, key=lambda d: (d is not None, d or dt.date.min))
+    ]
+
+
+def count_batches(
+    raw: DataFrame, clean: DataFrame, quarantine: DataFrame, duplicates: DataFrame | None = None
+) -> dict[dt.date | None, BatchCounts]:
+    """Rows per business date in each zone, counted in one Spark job from the frames just committed.
+
+    Call it while the caches those commits read are alive: the counts are then those of the rows Delta
+    committed, without reading three tables back and joining them (that took a third of landing a small
+    table). Rows without a date (a mapped dataset's unreadable dates) are the batch `None`.
+    """
+    nothing = F.lit(None).cast("string")
+    one = F.lit(1).cast("long")
+    zones = [
+        raw.select(PARTITION, F.lit("rows_in").alias("zone"), one.alias("n"), "batch_id", "source_file"),
+        clean.select(PARTITION, F.lit("rows_clean"), one, nothing, nothing),
+        quarantine.select(PARTITION, F.lit("rows_quarantined"), one, nothing, nothing),
+    ]
+    if duplicates is not None:
+        copies = F.col("rows_deduplicated").cast("long")
+        zones.append(duplicates.select(PARTITION, F.lit("rows_deduplicated"), copies, nothing, nothing))
+    union = zones[0]
+    for zone in zones[1:]:
+        union = union.union(zone)
+    grouped = union.groupBy(PARTITION, "zone").agg(
+        F.sum("n").alias("rows"),
+        F.first("batch_id", ignorenulls=True).alias("batch_id"),
+        F.countDistinct("source_file").alias("inputs"),
+    )
+    by_day: dict[dt.date | None, dict[str, object]] = {}
+    for row in grouped.collect():
+        counted = by_day.setdefault(row[PARTITION], {})
+        counted[row["zone"]] = int(row["rows"])
+        if row["zone"] == "rows_in":
+            counted |= {"batch_id": row["batch_id"], "inputs": int(row["inputs"])}
+    # a date is a batch when it received rows; zones only ever hold rows of received dates
+    return {day: BatchCounts(**counted) for day, counted in by_day.items() if "rows_in" in counted}  # type: ignore[arg-type]

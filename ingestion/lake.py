@@ -83,10 +83,13 @@ class Lake:
         months = sorted({d.strftime("%Y-%m") for d in days})
         # The month predicate lets Delta prune to the touched months before it looks at dates.
         terms.insert(len(fixed), f"{MONTH} IN ({', '.join(repr(m) for m in months)})")
+        by_month = frame.withColumn(MONTH, F.date_format(PARTITION, "yyyy-MM"))
+        # One file per touched month. A single month needs no shuffle to get there: the shuffle stage was
+        # a sixth of a small table's commit. (The frames written are read from caches, so one task loses
+        # no parallelism that hash-partitioning by month would have kept.)
+        by_month = by_month.coalesce(1) if len(months) == 1 else by_month.repartition(MONTH)
         (
-            frame.withColumn(MONTH, F.date_format(PARTITION, "yyyy-MM"))
-            .repartition(MONTH)
-            .write.format("delta")
+            by_month.write.format("delta")
             .mode("overwrite")
             .option("replaceWhere", " AND ".join(terms))
             .partitionBy(*fixed, MONTH)

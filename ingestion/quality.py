@@ -132,22 +132,10 @@ def validate(
 ) -> Verdict:
     """Run the dataset's checkpoint on `frame` (the clean rows about to be published): its `suite`, or
     `expectations` for a dataset whose suite depends on its mapping."""
-    # GX sends usage analytics by default; a pipeline must not phone home (and here it cannot).
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    context = _context(data_dir)
     import great_expectations as gx
 
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
     rows = frame.count()
-    context = gx.get_context(mode="file", project_root_dir=str(data_dir.resolve() / "quality"))
-    if context.config.analytics_enabled is not False:
-        context.enable_analytics(False)
-    bars = context.variables.progress_bars  # a dict once read back from the file
-    if bars is None or bars["globally"]:
-        # GX's own tqdm bars would interleave with our per-dataset progress lines.
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
-        context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        context.variables.save()
     # One data source per dataset and engine: add_or_update re-creates a data source without its assets,
     # which would orphan the stored checkpoint of any other dataset sharing it (in this run or the next).
     if rows <= PANDAS_MAX_ROWS:
@@ -174,12 +162,14 @@ def validate(
             # one per engine, like its data source, so switching engine never loads the other's
             name=source.name,
             validation_definitions=[definition],
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
             result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [PARTITION]},
         )
     )
     result = checkpoint.run(batch_parameters={"dataframe": data})
-    verdict = Verdict(docs=str(data_dir.resolve() / "quality/gx/uncommitted/data_docs/local_site/index.html"))
+    _DOCS_PENDING.setdefault(_root(data_dir), []).extend(
+        identifier for key in result.run_results for identifier in (key, key.expectation_suite_identifier)
+    )
+    verdict = Verdict(docs=str(_root(data_dir) / "gx/uncommitted/data_docs/local_site/index.html"))
     every_day: set[dt.date] = set()
     for validation in result.run_results.values():
         for outcome in validation.results:
@@ -204,6 +194,50 @@ def validate(
         for day in days:
             verdict.rejected.setdefault(day, []).extend(table_failures)
     return verdict
+
+
+# A run validates table after table; Data Docs are rendered once at its end (`build_docs`), not after
+# every table: GX rebuilt the whole index, listing every stored result, on each validation.
+_CONTEXTS: dict[Path, Any] = {}
+_DOCS_PENDING: dict[Path, list[Any]] = {}
+
+
+def _root(data_dir: Path) -> Path:
+    return data_dir.resolve() / "quality"
+
+
+def _context(data_dir: Path) -> Any:
+    """The data dir's GX file context, opened once per process (opening one parses and writes its YAML)."""
+    root = _root(data_dir)
+    context = _CONTEXTS.get(root)
+    if context is not None and (root / "gx" / "great_expectations.yml").is_file():
+        return context
+    # GX sends usage analytics by default; a pipeline must not phone home (and here it cannot).
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    context = gx.get_context(mode="file", project_root_dir=str(root))
+    if context.config.analytics_enabled is not False:
+        context.enable_analytics(False)
+    bars = context.variables.progress_bars  # a dict once read back from the file
+    if bars is None or bars["globally"]:
+        # GX's own tqdm bars would interleave with our per-dataset progress lines.
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        context.variables.save()
+    _CONTEXTS[root] = context
+    return context
+
+
+def build_docs(data_dir: Path) -> Path | None:
+    """Render the Data Docs of the validations run since the last call; returns the site's index page."""
+    pending = _DOCS_PENDING.pop(_root(data_dir), [])
+    if pending:
+        _context(data_dir).build_data_docs(resource_identifiers=pending, build_index=True)
+    index = _root(data_dir) / "gx/uncommitted/data_docs/local_site/index.html"
+    return index if index.is_file() else None
 
 
 def _describe(config: Any) -> str:

@@ -20,6 +20,7 @@ from ingestion.cleaning.pos import clean_pos_lines
 from ingestion.cleaning.tables import TableSpec, clean_table
 from ingestion.datasets import API_TABLES, ERP_TABLES, INVENTORY
 from ingestion.lake import PARTITION, Lake, Zone
+from ingestion.quality import build_docs
 from ingestion.sources.files import (
     INVENTORY_SNAPSHOTS,
     POS_LINES,
@@ -70,20 +71,25 @@ def ingest(
     lake = Lake(settings.lake)
     ingested_at = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
     report = IngestReport()
-    for source in sorted(set(sources), key=list(SourceName).index):
-        started = time.perf_counter()
-        if source is SourceName.erp:
-            as_of = dates[-1] if dates else ingested_at.date()
-            report.publications += land_erp(spark, lake, settings, as_of, ingested_at, log)
-        elif source is SourceName.pos:
-            report.publications.append(land_files(spark, lake, settings, POS_LINES, dates, ingested_at, log))
-        elif source is SourceName.inventory:
-            report.publications.append(
-                land_files(spark, lake, settings, INVENTORY_SNAPSHOTS, dates, ingested_at, log)
-            )
-        elif source is SourceName.api:
-            report.publications += land_api(spark, lake, settings, dates, ingested_at, log)
-        report.seconds[source.value] = time.perf_counter() - started
+    try:
+        for source in sorted(set(sources), key=list(SourceName).index):
+            started = time.perf_counter()
+            if source is SourceName.erp:
+                as_of = dates[-1] if dates else ingested_at.date()
+                report.publications += land_erp(spark, lake, settings, as_of, ingested_at, log)
+            elif source is SourceName.pos:
+                report.publications.append(
+                    land_files(spark, lake, settings, POS_LINES, dates, ingested_at, log)
+                )
+            elif source is SourceName.inventory:
+                report.publications.append(
+                    land_files(spark, lake, settings, INVENTORY_SNAPSHOTS, dates, ingested_at, log)
+                )
+            elif source is SourceName.api:
+                report.publications += land_api(spark, lake, settings, dates, ingested_at, log)
+            report.seconds[source.value] = time.perf_counter() - started
+    finally:
+        build_docs(settings.data_dir)  # once per run: rendering after every table cost seconds each
     return report
 
 

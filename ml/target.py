@@ -27,6 +27,11 @@ class ForecastTarget:
         return cls(str(dbt_vars["dataset"]), int(dbt_vars["dataset_period_days"]), dict(dbt_vars))
 
     @property
+    def duckdb_schema(self) -> str:
+        """Where its features and dimensions are on the embedded warehouse."""
+        return self.dataset or "main"
+
+    @property
     def ml_schema(self) -> str:
         return f"{self.dataset}_ml" if self.dataset else "ml"
 

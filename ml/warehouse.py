@@ -45,7 +45,7 @@ def read_features(settings: Settings, forecast_target: ForecastTarget = SHOP) ->
     if target == "duckdb":
         from shelfcast.warehouse import connect_duckdb
 
-        schema = forecast_target.dataset or "main"
+        schema = forecast_target.duckdb_schema
         with connect_duckdb(settings) as con:
             _require_duckdb_table(con, schema, "int_sales__features", forecast_target)
             # Arrow, not pandas' own conversion: 13.5 M rows at scale s arrive in seconds
@@ -94,7 +94,7 @@ def read_holidays(
         from shelfcast.warehouse import connect_duckdb
 
         with connect_duckdb(settings) as con:
-            schema = forecast_target.dataset or "main"
+            schema = forecast_target.duckdb_schema
             rows = con.execute(sql.format(schema=schema, first=first, last=last)).fetchall()
     elif target == "postgres":
         from shelfcast.warehouse import connect_postgres

@@ -25,7 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 from pyspark.sql import functions as F
 
-from ingestion.batches import AUDIT_SCHEMA, AUDIT_TABLE, QUARANTINE_TABLE, Publication, with_batch_ids
+from ingestion.batches import (
+    AUDIT_SCHEMA,
+    AUDIT_TABLE,
+    QUARANTINE_TABLE,
+    Publication,
+    audit_rows,
+    count_batches,
+    with_batch_ids,
+)
 from ingestion.cleaning.common import LINEAGE
 from ingestion.lake import MONTH, PARTITION, Lake, Zone
 from ingestion.mapping.check import CheckSummary, check_mapping
@@ -33,7 +41,7 @@ from ingestion.mapping.landed import dataset_root, mapping_sha256
 from ingestion.mapping.load import MappingFile
 from ingestion.mapping.stage import CONTRACT, StagedSales, stage_sales
 from ingestion.mapping.stage_linked import StagedTable, stage_linked
-from ingestion.quality import Verdict, validate
+from ingestion.quality import Verdict, build_docs, validate
 from shelfcast.errors import ShelfcastError
 
 if TYPE_CHECKING:
@@ -122,7 +130,10 @@ def land_dataset(
     started = time.perf_counter()
     lake = dataset_lake(settings, mapping.name)
     ingested_at = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
-    publication = _publish(spark, settings, lake, mapping.name, parts, ingested_at, log)
+    try:
+        publication = _publish(spark, settings, lake, mapping.name, parts, ingested_at, log)
+    finally:
+        build_docs(settings.data_dir)
     dataset_row = _dataset_row(loaded, summary, staged, linked, ingested_at)
     lake_write(spark.createDataFrame([dataset_row], DATASET_SCHEMA), lake, Zone.clean, DATASET_TABLE, False)
     seconds["land"] = time.perf_counter() - started
@@ -178,7 +189,7 @@ def _publish(
     """Every part's raw and clean table, the dataset's quarantine and audit, each replaced whole in one
     Delta commit: raws, the quarantine, cleans, then the audit (the landing's completion marker)."""
     quarantines: list[DataFrame] = []
-    cleans: list[tuple[Part, DataFrame, Verdict]] = []
+    landed: list[tuple[Part, DataFrame, DataFrame, DataFrame, Verdict]] = []  # part, raw, clean, quarantine
     cached: list[DataFrame] = []
     try:
         for part in parts:
@@ -215,20 +226,28 @@ def _publish(
                 )
                 clean = clean.where(~refused)
                 log(f"  rejected: {dataset}: {len(verdict.rejected):,} dates failed critical expectations")
-            lake_write(rows.select("record", *LINEAGE, PARTITION), lake, Zone.raw, part.table)
+            raw = rows.select("record", *LINEAGE, PARTITION)
+            lake_write(raw, lake, Zone.raw, part.table)
             quarantines.append(quarantine)
-            cleans.append((part, clean, verdict))
+            landed.append((part, raw, clean, quarantine, verdict))
         lake_write(_union(quarantines), lake, Zone.quarantine, QUARANTINE_TABLE)
-        for part, clean, _ in cleans:
+        for part, _, clean, _, _ in landed:
             lake_write(clean, lake, Zone.clean, part.table)
+        # nothing is deduplicated: the dataset's checks refuse duplicate keys instead
+        audit = [
+            row
+            for part, raw, clean, quarantine, verdict in landed
+            for row in audit_rows(
+                count_batches(raw, clean, quarantine),
+                f"{name}.{part.table}",
+                part.source,
+                verdict,
+                ingested_at,
+            )
+        ]
     finally:
         for rows in cached:
             rows.unpersist()
-    audit = [
-        row
-        for part, _, verdict in cleans
-        for row in _audit(spark, lake, f"{name}.{part.table}", part, verdict, ingested_at)
-    ]
     lake_write(spark.createDataFrame(audit, AUDIT_SCHEMA), lake, Zone.audit, AUDIT_TABLE)
     return Publication(name, audit)
 
@@ -246,64 +265,6 @@ def _union(frames: list[DataFrame]) -> DataFrame:
     for frame in frames[1:]:
         result = result.unionByName(frame)
     return result
-
-
-def _audit(
-    spark: SparkSession,
-    lake: Lake,
-    dataset: str,
-    part: Part,
-    verdict: Verdict,
-    ingested_at: dt.datetime,
-) -> list[dict[str, object]]:
-    """One row per business date, counted from the committed tables: they reconcile only if the lake does."""
-    raw = (
-        lake.read(spark, Zone.raw, part.table)
-        .groupBy(PARTITION)
-        .agg(
-            F.count(F.lit(1)).alias("rows_in"),
-            F.first("batch_id").alias("batch_id"),
-            F.countDistinct("source_file").alias("inputs"),
-        )
-    )
-    clean = (
-        lake.read(spark, Zone.clean, part.table).groupBy(PARTITION).agg(F.count(F.lit(1)).alias("rows_clean"))
-    )
-    quarantined = (
-        lake.read(spark, Zone.quarantine, QUARANTINE_TABLE)
-        .where(F.col("dataset") == dataset)
-        .groupBy(PARTITION)
-        .agg(F.count(F.lit(1)).alias("rows_quarantined"))
-    )
-    # null-safe joins: rows without a readable date (or undated tables) are one batch of their own
-    joined = (
-        raw.join(clean, raw[PARTITION].eqNullSafe(clean[PARTITION]), "left")
-        .drop(clean[PARTITION])
-        .join(quarantined, raw[PARTITION].eqNullSafe(quarantined[PARTITION]), "left")
-        .drop(quarantined[PARTITION])
-        .fillna(0, ["rows_clean", "rows_quarantined"])
-    )
-    rows = []
-    for row in joined.collect():
-        day = row[PARTITION]
-        rows.append(
-            {
-                "dataset": dataset,
-                "source": part.source,
-                "batch_id": row["batch_id"],
-                "inputs": int(row["inputs"]),
-                "rows_in": row["rows_in"],
-                "rows_clean": row["rows_clean"],
-                "rows_deduplicated": 0,  # the check refuses duplicate keys: nothing is deduplicated
-                "rows_quarantined": row["rows_quarantined"],
-                "reconciled": row["rows_in"] == row["rows_clean"] + row["rows_quarantined"],
-                "status": "rejected" if day in verdict.rejected else "published",
-                "expectations": verdict.audit_json(day),
-                "ingested_at": ingested_at,
-                PARTITION: day,
-            }
-        )
-    return sorted(rows, key=lambda r: (r[PARTITION] is not None, r[PARTITION] or dt.date.min))
 
 
 def _linked_expectations(staged: StagedTable) -> list[Any]:

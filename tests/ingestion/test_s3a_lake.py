@@ -19,7 +19,7 @@ import pytest
 from tests.support import free_port
 from tests.synthetic.test_cli import run_cli
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.extended]
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 BUCKET = "shelfcast-lake"
 PREFIX = "retail/prod"

@@ -28,6 +28,9 @@ def test_every_asset_is_materialised_and_the_marts_are_filled(pipeline: Pipeline
 
 
 @pytest.mark.extended
+# Selected alone (-m extended) its setup also makes the first run: four pipeline runs in all, past the
+# suite's 30 minutes per test on 2 cores.
+@pytest.mark.timeout(3600)
 def test_a_rerun_after_killed_runs_changes_no_tables_content(
     pipeline: Pipeline, rerun_after_kills: RerunAfterKills
 ) -> None:
