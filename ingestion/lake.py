@@ -85,8 +85,8 @@ class Lake:
         terms.insert(len(fixed), f"{MONTH} IN ({', '.join(repr(m) for m in months)})")
         by_month = frame.withColumn(MONTH, F.date_format(PARTITION, "yyyy-MM"))
         # One file per touched month. A single month needs no shuffle to get there: the shuffle stage was
-        # a sixth of a small table's commit. (The frames written are read from caches, so one task loses
-        # no parallelism that hash-partitioning by month would have kept.)
+        # a seventh of a small table's commit (driver samples). (The frames written are read from caches,
+        # so one task loses no parallelism that hash-partitioning by month would have kept.)
         by_month = by_month.coalesce(1) if len(months) == 1 else by_month.repartition(MONTH)
         (
             by_month.write.format("delta")

@@ -169,7 +169,7 @@ def validate(
     _DOCS_PENDING.setdefault(_root(data_dir), []).extend(
         identifier for key in result.run_results for identifier in (key, key.expectation_suite_identifier)
     )
-    verdict = Verdict(docs=str(_root(data_dir) / "gx/uncommitted/data_docs/local_site/index.html"))
+    verdict = Verdict(docs=str(docs_index(data_dir)))
     every_day: set[dt.date] = set()
     for validation in result.run_results.values():
         for outcome in validation.results:
@@ -206,6 +206,11 @@ def _root(data_dir: Path) -> Path:
     return data_dir.resolve() / "quality"
 
 
+def docs_index(data_dir: Path) -> Path:
+    """Where the Data Docs site's index page is (once `build_docs` rendered it)."""
+    return _root(data_dir) / "gx/uncommitted/data_docs/local_site/index.html"
+
+
 def _context(data_dir: Path) -> Any:
     """The data dir's GX file context, opened once per process (opening one parses and writes its YAML)."""
     root = _root(data_dir)
@@ -236,7 +241,7 @@ def build_docs(data_dir: Path) -> Path | None:
     pending = _DOCS_PENDING.pop(_root(data_dir), [])
     if pending:
         _context(data_dir).build_data_docs(resource_identifiers=pending, build_index=True)
-    index = _root(data_dir) / "gx/uncommitted/data_docs/local_site/index.html"
+    index = docs_index(data_dir)
     return index if index.is_file() else None
 
 

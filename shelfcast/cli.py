@@ -258,6 +258,7 @@ def ingest(
     With --dataset, the mapped dataset is checked as `shelfcast dataset check` does (a problem stops it
     before anything is written), then landed whole: every table of <lake>/datasets/<name> is replaced.
     """
+    from ingestion.quality import docs_index
     from ingestion.run import SourceName
     from ingestion.run import ingest as run_ingest
     from shelfcast.spark import get_spark
@@ -290,7 +291,7 @@ def ingest(
     console.print(
         f"Landed in {total:.1f} s: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
     )
-    docs = settings.data_dir.resolve() / "quality/gx/uncommitted/data_docs/local_site/index.html"
+    docs = docs_index(settings.data_dir)
     if docs.is_file():
         console.print(f"Great Expectations Data Docs: {docs.as_uri()}", highlight=False)
     if report.failures:
